@@ -1,0 +1,425 @@
+"""Consultations, their draft resources and guiding questions, and the participants' answers."""
+
+import hashlib
+import secrets
+import zoneinfo
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_pseudonym() -> str:
+    # Stable per participant, printable in exports; 8 characters from a 32-letter alphabet is 40 bits.
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "P-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("%(value)s is not a known time zone."), code="invalid", params={"value": value}
+        )
+
+
+class Consultation(models.Model):
+    title = models.CharField(_("title"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    stakeholder_group = models.CharField(_("stakeholder group"), max_length=200)
+    summary = models.TextField(_("summary"), blank=True)
+    background = models.TextField(_("background"), blank=True)
+    objective = models.TextField(_("objective"), blank=True)
+    structure = models.TextField(_("structure"), blank=True)
+    expected_outcomes = models.TextField(_("expected outcomes"), blank=True)
+    meeting_starts_at = models.DateTimeField(_("meeting starts at"), null=True, blank=True)
+    meeting_ends_at = models.DateTimeField(_("meeting ends at"), null=True, blank=True)
+    time_zone = models.CharField(
+        _("meeting time zone"), max_length=64, default="Europe/Paris", validators=[validate_time_zone]
+    )
+    opens_at = models.DateTimeField(_("feedback opens at"))
+    closes_at = models.DateTimeField(_("feedback closes at"))
+    window_note = models.TextField(
+        _("note on the feedback window"),
+        blank=True,
+        help_text=_("Shown on the consultation page, e.g. when the window differs from the meeting date."),
+    )
+    confidentiality = models.CharField(
+        _("confidentiality marking"), max_length=100, default="For official use only"
+    )
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    is_published = models.BooleanField(_("published"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        ordering = ["-opens_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")), name="consultation_window_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(meeting_ends_at__isnull=True)
+                | Q(meeting_starts_at__isnull=True)
+                | Q(meeting_ends_at__gte=models.F("meeting_starts_at")),
+                name="consultation_meeting_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            raise ValidationError(
+                {"closes_at": _("The feedback window must close after it opens.")}, code="window"
+            )
+        if self.meeting_starts_at and self.meeting_ends_at and self.meeting_ends_at < self.meeting_starts_at:
+            raise ValidationError(
+                {"meeting_ends_at": _("The meeting must end after it starts.")}, code="meeting"
+            )
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.is_published and self.opens_at <= now < self.closes_at
+
+    def has_closed(self, now: datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.closes_at
+
+
+class Resource(models.Model):
+    class Category(models.TextChoices):
+        PRIMARY = "primary", _("Primary guidance document")
+        PRACTICAL = "practical", _("Practical tool")
+        SUPPORTING = "supporting", _("Supporting document")
+
+    title = models.CharField(_("title"), max_length=300)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    version_label = models.CharField(_("version"), max_length=50, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    consultations = models.ManyToManyField(
+        Consultation,
+        through="ConsultationResource",
+        related_name="resources",
+        verbose_name=_("consultations"),
+    )
+
+    class Meta:
+        verbose_name = _("resource")
+        verbose_name_plural = _("resources")
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["title", "version_label"], name="resource_title_version_unique"),
+            models.CheckConstraint(
+                condition=Q(category__in=["primary", "practical", "supporting"]),
+                name="resource_category_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.version_label})" if self.version_label else self.title
+
+
+class ResourceSection(models.Model):
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveSmallIntegerField(_("position"))
+    heading = models.CharField(_("heading"), max_length=300)
+    body = models.TextField(_("text"), blank=True)
+
+    class Meta:
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+        ordering = ["resource", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "position"], name="section_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.heading}"
+
+
+class ConsultationResource(models.Model):
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="resource_links")
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="consultation_links")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("resource under consultation")
+        verbose_name_plural = _("resources under consultation")
+        ordering = ["consultation", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["consultation", "resource"], name="consultation_resource_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consultation} / {self.resource}"
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        LONG_TEXT = "long_text", _("Long text")
+        SHORT_TEXT = "short_text", _("Short text")
+        SCALE = "scale", _("Scale from 1 to 5")
+        SINGLE_CHOICE = "single_choice", _("Single choice")
+        MULTIPLE_CHOICE = "multiple_choice", _("Multiple choice")
+        YES_NO = "yes_no", _("Yes / no / unsure")
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="questions")
+    number = models.PositiveSmallIntegerField(_("number"))
+    text = models.TextField(_("question"))
+    help_text = models.TextField(_("help text"), blank=True)
+    kind = models.CharField(_("answer kind"), max_length=20, choices=Kind.choices, default=Kind.LONG_TEXT)
+    choices = models.TextField(
+        _("choices"),
+        blank=True,
+        help_text=_("One choice per line, for single and multiple choice questions."),
+    )
+    scale_min_label = models.CharField(_("label of 1 on the scale"), max_length=100, blank=True)
+    scale_max_label = models.CharField(_("label of 5 on the scale"), max_length=100, blank=True)
+    is_required = models.BooleanField(_("required"), default=False)
+    max_length = models.PositiveIntegerField(_("character limit"), default=5000)
+    resource = models.ForeignKey(
+        Resource,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="questions",
+        verbose_name=_("about resource"),
+    )
+
+    class Meta:
+        verbose_name = _("guiding question")
+        verbose_name_plural = _("guiding questions")
+        ordering = ["consultation", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["consultation", "number"], name="question_number_unique"),
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=[
+                        "long_text",
+                        "short_text",
+                        "scale",
+                        "single_choice",
+                        "multiple_choice",
+                        "yes_no",
+                    ]
+                ),
+                name="question_kind_valid",
+            ),
+            models.CheckConstraint(condition=Q(max_length__gt=0), name="question_max_length_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Q{self.number}. {self.text[:80]}"
+
+    def clean(self) -> None:
+        if self.kind in (self.Kind.SINGLE_CHOICE, self.Kind.MULTIPLE_CHOICE) and len(self.choice_list()) < 2:
+            raise ValidationError({"choices": _("Give at least two choices, one per line.")}, code="choices")
+
+    def choice_list(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+
+class ParticipantQuerySet(models.QuerySet):
+    def by_token(self, token: str) -> "ParticipantQuerySet":
+        """Participants whose invitation this raw token is, and still valid now."""
+        now = timezone.now()
+        return self.filter(token_hash=hash_token(token), is_revoked=False).filter(
+            Q(invite_expires_at__isnull=True) | Q(invite_expires_at__gt=now)
+        )
+
+
+class Participant(models.Model):
+    class OrganisationType(models.TextChoices):
+        PROVIDER_LE_ONLY = "provider_le_only", _("Technology provider (law enforcement clients only)")
+        PROVIDER_MIXED = "provider_mixed", _("Technology provider (law enforcement among other clients)")
+        LAW_ENFORCEMENT = "law_enforcement", _("Law enforcement agency")
+        INDUSTRY = "industry", _("Industry")
+        ACADEMIA = "academia", _("Academia and research")
+        JUDICIARY = "judiciary", _("Judiciary and prosecution")
+        HUMAN_RIGHTS = "human_rights", _("Human rights and civil society")
+        INTERNATIONAL = "international", _("International organisation")
+        OTHER = "other", _("Other")
+
+    class Attribution(models.TextChoices):
+        NAMED = "named", _("Named: my name and organisation may be quoted")
+        ORGANISATION = "organisation", _("Organisation only: quote my organisation, not my name")
+        UNATTRIBUTED = (
+            "unattributed",
+            _("Unattributed (Chatham House rule): quote without naming me or my organisation"),
+        )
+        NOT_QUOTED = "not_quoted", _("Not to be quoted: use my input for analysis only")
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="participants")
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"))
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    role = models.CharField(_("role"), max_length=200, blank=True)
+    organisation_type = models.CharField(
+        _("organisation type"), max_length=30, choices=OrganisationType.choices, blank=True
+    )
+    country = CountryField(_("country"), blank=True)
+    conflict_of_interest = models.TextField(
+        _("conflict of interest declaration"),
+        blank=True,
+        max_length=2000,
+        help_text=_("Any interest that could be seen to affect your feedback, or leave blank if none."),
+    )
+    attribution = models.CharField(
+        _("how you may be quoted"), max_length=20, choices=Attribution.choices, blank=True
+    )
+    consented_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    pseudonym = models.CharField(
+        _("pseudonym"), max_length=12, unique=True, default=new_pseudonym, editable=False
+    )
+    token_hash = models.CharField(_("invite token hash"), max_length=64, blank=True, editable=False)
+    invited_at = models.DateTimeField(_("invited at"), null=True, blank=True, editable=False)
+    invite_expires_at = models.DateTimeField(_("invite expires at"), null=True, blank=True)
+    first_opened_at = models.DateTimeField(_("first opened at"), null=True, blank=True, editable=False)
+    is_revoked = models.BooleanField(_("revoked"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ParticipantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        ordering = ["consultation", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["consultation", "email"], name="participant_email_unique"),
+            models.UniqueConstraint(
+                fields=["token_hash"], condition=~Q(token_hash=""), name="participant_token_hash_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(attribution__in=["", "named", "organisation", "unattributed", "not_quoted"]),
+                name="participant_attribution_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.organisation})" if self.organisation else self.name
+
+    @property
+    def has_confirmed_profile(self) -> bool:
+        return self.consented_at is not None and bool(self.attribution)
+
+    def issue_token(self) -> str:
+        """Set a fresh invitation token and return it; only its hash is kept, so the caller must send it now."""
+        token = secrets.token_urlsafe(32)  # 256 bits
+        self.token_hash = hash_token(token)
+        self.invited_at = timezone.now()
+        return token
+
+
+class Response(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+
+    participant = models.OneToOneField(Participant, on_delete=models.PROTECT, related_name="response")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    submitted_at = models.DateTimeField(_("first submitted at"), null=True, blank=True)
+    last_edited_at = models.DateTimeField(_("last edited at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("response")
+        verbose_name_plural = _("responses")
+        ordering = ["-last_edited_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "submitted"]), name="response_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(submitted_at__isnull=False),
+                name="response_submitted_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.participant)
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+
+class AnswerQuerySet(models.QuerySet):
+    def pending(self) -> "AnswerQuerySet":
+        return self.filter(status=Answer.Status.PENDING)
+
+    def submitted(self) -> "AnswerQuerySet":
+        return self.filter(response__status=Response.Status.SUBMITTED)
+
+    def for_export(self) -> "AnswerQuerySet":
+        return self.select_related("question__resource", "response__participant__consultation").order_by(
+            "response__participant__consultation_id", "response__participant_id", "question__number"
+        )
+
+
+class Answer(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        HIDDEN = "hidden", _("Hidden")
+        FLAGGED = "flagged", _("Flagged")
+
+    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    text = models.TextField(_("answer"), blank=True)
+    selected = models.JSONField(_("selected choices"), default=list, blank=True)
+    status = models.CharField(
+        _("moderation status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    moderator_note = models.TextField(_("moderator note"), blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("moderated by"),
+    )
+    moderated_at = models.DateTimeField(_("moderated at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = AnswerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        ordering = ["question__number"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "question"], name="answer_unique_per_question"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "hidden", "flagged"]),
+                name="answer_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Q{self.question.number}: {self.display_value()[:60]}"
+
+    def display_value(self) -> str:
+        """The answer as one line of text: the written text, or the chosen options joined."""
+        if self.selected:
+            return "; ".join(str(choice) for choice in self.selected)
+        return self.text
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.text.strip() and not self.selected

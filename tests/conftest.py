@@ -1,0 +1,144 @@
+"""Personas and the consultation they meet in: alice and bob take part, olga organises, carol is elsewhere."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.utils import timezone
+
+from feedback.models import (
+    Answer,
+    Consultation,
+    ConsultationResource,
+    Participant,
+    Question,
+    Resource,
+    Response,
+)
+
+
+@pytest.fixture
+def consultation(db) -> Consultation:
+    now = timezone.now()
+    return Consultation.objects.create(
+        title="Technology providers' consultation",
+        slug="tech-providers",
+        stakeholder_group="Technology providers",
+        background="Background text.",
+        meeting_starts_at=datetime(2022, 11, 3, 13, 0, tzinfo=ZoneInfo("Europe/Paris")),
+        meeting_ends_at=datetime(2022, 11, 3, 14, 30, tzinfo=ZoneInfo("Europe/Paris")),
+        time_zone="Europe/Paris",
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=27),
+    )
+
+
+@pytest.fixture
+def resource(consultation) -> Resource:
+    resource = Resource.objects.create(
+        title="Principles for Responsible AI Innovation",
+        category=Resource.Category.PRIMARY,
+        version_label="Draft",
+    )
+    resource.sections.create(position=1, heading="Core principles", body="Lawfulness, ...")
+    ConsultationResource.objects.create(consultation=consultation, resource=resource, position=1)
+    return resource
+
+
+@pytest.fixture
+def questions(consultation) -> list[Question]:
+    return [
+        Question.objects.create(
+            consultation=consultation, number=1, text="What are your thoughts?", is_required=True
+        ),
+        Question.objects.create(consultation=consultation, number=2, text="Anything problematic?"),
+    ]
+
+
+def make_participant(consultation: Consultation, name: str, email: str, **extra) -> Participant:
+    participant = Participant(consultation=consultation, name=name, email=email, **extra)
+    participant.token = participant.issue_token()
+    participant.save()
+    return participant
+
+
+@pytest.fixture
+def alice(consultation) -> Participant:
+    return make_participant(
+        consultation,
+        "Alice Martin",
+        "alice@example.org",
+        organisation="Sentinel Analytics",
+        role="Head of product",
+        organisation_type=Participant.OrganisationType.PROVIDER_LE_ONLY,
+        country="FR",
+        attribution=Participant.Attribution.ORGANISATION,
+        consented_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def bob(consultation) -> Participant:
+    return make_participant(
+        consultation,
+        "Bob Okafor",
+        "bob@example.org",
+        organisation="Northbridge Cloud",
+        organisation_type=Participant.OrganisationType.PROVIDER_MIXED,
+        country="NG",
+        attribution=Participant.Attribution.NAMED,
+        consented_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def other_consultation(db) -> Consultation:
+    now = timezone.now()
+    return Consultation.objects.create(
+        title="Academia consultation",
+        slug="academia",
+        stakeholder_group="Academia",
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=10),
+    )
+
+
+@pytest.fixture
+def carol(other_consultation) -> Participant:
+    return make_participant(other_consultation, "Carol Jensen", "carol@example.org", attribution="named")
+
+
+@pytest.fixture
+def alice_client(client: Client, alice: Participant) -> Client:
+    """A browser in which alice has confirmed her invitation."""
+    client.post(f"/i/{alice.token}/")
+    return client
+
+
+def answer(participant: Participant, question: Question, text: str, **extra) -> Answer:
+    response, _created = Response.objects.get_or_create(participant=participant)
+    return Answer.objects.create(response=response, question=question, text=text, **extra)
+
+
+def submit(participant: Participant) -> Response:
+    response = participant.response
+    response.status = Response.Status.SUBMITTED
+    response.submitted_at = timezone.now()
+    response.save()
+    return response
+
+
+@pytest.fixture
+def olga(db) -> User:
+    """The organiser: staff, in the Organiser group."""
+    user = User.objects.create_user("olga", "olga@example.org", "olga-password", is_staff=True)
+    user.groups.add(Group.objects.get(name="Organiser"))
+    return user
+
+
+@pytest.fixture
+def olga_client(client: Client, olga: User) -> Client:
+    client.force_login(olga)
+    return client
