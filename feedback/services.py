@@ -27,7 +27,10 @@ def invite_url(token: str) -> str:
 def issue_invite(*, participant: Participant) -> str:
     """Give the participant a new invitation link (the old one stops working) and return its absolute URL."""
     token = participant.issue_token()
-    participant.save(update_fields=["token_hash", "invited_at"])
+    if participant.invite_expires_at and participant.invite_expires_at <= timezone.now():
+        # Re-inviting someone whose link expired must send a link that works.
+        participant.invite_expires_at = None
+    participant.save(update_fields=["token_hash", "invited_at", "invite_expires_at"])
     return invite_url(token)
 
 
@@ -86,9 +89,12 @@ def save_answers(*, response: Response, values: Mapping[Question, Any]) -> int:
             changed += 1
         elif answer.text != fields["text"] or answer.selected != fields["selected"]:
             answer.text, answer.selected = fields["text"], fields["selected"]
-            # An edited answer goes back to the moderation queue.
+            # An edited answer goes back to the moderation queue, as if nobody had moderated it yet.
             answer.status = Answer.Status.PENDING
-            answer.save(update_fields=["text", "selected", "status", "updated_at"])
+            answer.moderated_by, answer.moderated_at = None, None
+            answer.save(
+                update_fields=["text", "selected", "status", "moderated_by", "moderated_at", "updated_at"]
+            )
             changed += 1
     if changed:
         response.last_edited_at = timezone.now()

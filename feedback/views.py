@@ -111,8 +111,9 @@ def invite(request: HttpRequest, token: str) -> HttpResponse:
         services.open_invitation(participant=participant)
         target = "feedback:consultation" if participant.has_confirmed_profile else "feedback:profile"
         response = redirect(target, slug=participant.consultation.slug)
-    # The token is in this URL: never leak it to another site through the Referer header.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in this URL: send only the origin as Referer, never the path. ("no-referrer" would make
+    # browsers send "Origin: null" with the confirming POST, which CSRF protection rightly refuses.)
+    response["Referrer-Policy"] = "strict-origin"
     return response
 
 

@@ -20,8 +20,21 @@ def test_invite_get_shows_confirmation_and_changes_nothing(client, alice):
 
 
 def test_invite_pages_never_send_the_token_on_as_a_referer(client, alice):
-    assert client.get(f"/i/{alice.token}/")["Referrer-Policy"] == "no-referrer"
-    assert client.post(f"/i/{alice.token}/")["Referrer-Policy"] == "no-referrer"
+    # strict-origin: the Referer carries the origin only; the browser still sends a real Origin with the POST.
+    assert client.get(f"/i/{alice.token}/")["Referrer-Policy"] == "strict-origin"
+    assert client.post(f"/i/{alice.token}/")["Referrer-Policy"] == "strict-origin"
+
+
+def test_confirming_works_with_csrf_checks_and_the_browser_origin(alice):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(f"/i/{alice.token}/")
+    token = page.context["csrf_token"]
+    response = browser.post(
+        f"/i/{alice.token}/", {"csrfmiddlewaretoken": str(token)}, HTTP_ORIGIN="http://testserver"
+    )
+    assert response.status_code == 302
 
 
 def test_confirming_binds_the_session_and_redirects_to_a_url_without_the_token(client, alice):
@@ -97,3 +110,15 @@ def test_coming_back_through_the_same_link_keeps_the_answers(client, alice, ques
     page = client.get("/c/tech-providers/questions/").content.decode()
 
     assert "My first thoughts" in page
+
+
+def test_sending_a_new_link_after_expiry_gives_a_link_that_works(client, alice):
+    from feedback import services
+
+    alice.invite_expires_at = timezone.now() - timedelta(days=1)
+    alice.save()
+
+    url = services.issue_invite(participant=alice)
+
+    assert client.get(url.replace("http://testserver", "")).status_code == 200
+    assert client.get(f"/i/{alice.token}/").status_code == 404

@@ -339,3 +339,13 @@ def test_not_found_page_points_back_to_the_invitation(client):
     response = client.get("/c/nothing-here/")
     assert response.status_code == 404
     assert "invitation email" in response.content.decode()
+
+
+def test_an_edited_answer_goes_back_to_the_moderation_queue(alice_client, alice, questions, olga):
+    alice_client.post("/c/tech-providers/questions/", {"q1": "First", "q2": ""})
+    Answer.objects.update(status=Answer.Status.APPROVED, moderated_by=olga, moderated_at=timezone.now())
+
+    alice_client.post("/c/tech-providers/questions/", {"q1": "Second thoughts", "q2": ""})
+
+    edited = Answer.objects.get()
+    assert (edited.status, edited.moderated_by, edited.moderated_at) == (Answer.Status.PENDING, None, None)

@@ -248,7 +248,9 @@ class Command(BaseCommand):
 
     def load_consultation(self) -> Consultation:
         # The meeting keeps the note's date; the demo's feedback window runs four weeks from today so it can be tried.
-        opens_at = datetime.combine(timezone.now().date(), time.min, tzinfo=ZoneInfo("UTC"))
+        today = timezone.localdate(timezone=MEETING_TZ)
+        opens_at = datetime.combine(today, time.min, tzinfo=MEETING_TZ)
+        closes_at = datetime.combine(today + timedelta(days=28), time(23, 59), tzinfo=MEETING_TZ)
         consultation, _created = Consultation.objects.update_or_create(
             slug=SLUG,
             defaults={
@@ -264,7 +266,7 @@ class Command(BaseCommand):
                 "meeting_ends_at": datetime(2022, 11, 3, 14, 30, tzinfo=MEETING_TZ),
                 "time_zone": "Europe/Paris",
                 "opens_at": opens_at,
-                "closes_at": opens_at + timedelta(days=28),
+                "closes_at": closes_at,
                 "window_note": "This is a demonstration. The online meeting took place on 3 November 2022; so that "
                 "the demo can be tried, written feedback opens on the day the demo data was loaded and stays open "
                 "for four weeks.",
