@@ -142,3 +142,9 @@ def olga(db) -> User:
 def olga_client(client: Client, olga: User) -> Client:
     client.force_login(olga)
     return client
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Browser tests use the live server, whose transactional database is flushed after each test; running them
+    # last keeps the data that migrations create (the Organiser group) for every other test.
+    items.sort(key=lambda item: "tests/browser/" in str(item.path).replace("\\", "/"))

@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
+# Tests run as production would, whatever a developer's .env says.
+os.environ.setdefault("DEBUG", "0")
 
 from consultation.settings import *  # noqa: E402,F403
 
