@@ -29,10 +29,18 @@ def invite_url(live_server) -> str:
     kinds = [
         {"kind": "long_text", "text": "What are your thoughts on the Toolkit?", "is_required": True},
         {"kind": "short_text", "text": "In one line, your main concern?"},
-        {"kind": "scale", "text": "How useful is the Toolkit?", "scale_min_label": "Not useful",
-         "scale_max_label": "Very useful"},
+        {
+            "kind": "scale",
+            "text": "How useful is the Toolkit?",
+            "scale_min_label": "Not useful",
+            "scale_max_label": "Very useful",
+        },
         {"kind": "single_choice", "text": "Which resource matters most?", "choices": "Principles\nRoadmap"},
-        {"kind": "multiple_choice", "text": "Which parts did you read?", "choices": "Principles\nRoadmap\nWorkbook"},
+        {
+            "kind": "multiple_choice",
+            "text": "Which parts did you read?",
+            "choices": "Principles\nRoadmap\nWorkbook",
+        },
         {"kind": "yes_no", "text": "Would you use it with clients?"},
     ]
     for number, fields in enumerate(kinds, start=1):
@@ -77,7 +85,9 @@ def test_a_participant_answers_every_kind_of_question_submits_and_edits(page: Pa
     expect(page.get_by_text("Your answers were saved at")).to_be_visible()
 
     page.reload()
-    expect(page.locator("#id_q1")).to_have_value("Useful, but the procurement checklist should ask for model cards.")
+    expect(page.locator("#id_q1")).to_have_value(
+        "Useful, but the procurement checklist should ask for model cards."
+    )
     expect(page.locator("#id_q3_4")).to_be_checked()
     expect(page.locator("#id_q5_2")).to_be_checked()
 
