@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from feedback import exports, services
 from feedback.models import (
     Answer,
+    Comment,
     Consultation,
     ConsultationResource,
     Participant,
@@ -127,7 +128,7 @@ class ConsultationAdmin(admin.ModelAdmin):
     def has_export_permission(self, request: HttpRequest) -> bool:
         return may_export_identified(request)
 
-    @admin.action(description=_("Export answers as CSV"), permissions=["export"])
+    @admin.action(description=_("Export answers and comments as CSV"), permissions=["export"])
     def export_answers_csv(
         self, request: HttpRequest, queryset: QuerySet[Consultation]
     ) -> HttpResponse | None:
@@ -138,7 +139,10 @@ class ConsultationAdmin(admin.ModelAdmin):
         consultation = selected[0]
         filename = f"answers-{consultation.slug}-{timezone.localdate().isoformat()}.csv"
         return exports.csv_response(
-            exports.answers_for_export(consultation), profile="identified", filename=filename
+            exports.answers_for_export(consultation),
+            comments=exports.comments_for_export(consultation),
+            profile="identified",
+            filename=filename,
         )
 
 
@@ -155,7 +159,7 @@ class ResourceAdmin(admin.ModelAdmin):
     list_display = ["title", "category", "version_label", "section_count"]
     list_filter = ["category"]
     search_fields = ["title", "summary"]
-    fields = ["title", "category", "version_label", "summary"]
+    fields = ["title", "category", "version_label", "summary", "file"]
     inlines = [ResourceSectionInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Resource]:
@@ -351,6 +355,28 @@ class AnswerInline(admin.TabularInline):
         return False
 
 
+class CommentInline(admin.TabularInline):
+    model = Comment
+    fields = ["resource", "section", "text", "status", "disposition"]
+    readonly_fields = fields
+    ordering = ["resource__title", "section__position"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Comment]:
+        return super().get_queryset(request).select_related("resource", "section")
+
+    def has_add_permission(self, request: HttpRequest, obj: Response | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Response | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Response | None = None) -> bool:
+        return False
+
+
 @admin.register(Response)
 class ResponseAdmin(admin.ModelAdmin):
     list_display = ["participant", "consultation", "status", "submitted_at", "last_edited_at", "answer_count"]
@@ -360,7 +386,7 @@ class ResponseAdmin(admin.ModelAdmin):
     show_full_result_count = False
     fields = ["participant", "status", "submitted_at", "last_edited_at", "created_at"]
     readonly_fields = fields
-    inlines = [AnswerInline]
+    inlines = [AnswerInline, CommentInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Response]:
         return super().get_queryset(request).annotate(answer_count=Count("answers"))
@@ -534,3 +560,130 @@ class AnswerAdmin(admin.ModelAdmin):
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Answer]) -> HttpResponse:
         filename = f"answers-{timezone.localdate().isoformat()}.csv"
         return exports.csv_response(queryset, profile="identified", filename=filename)
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    """The comment queue: moderation as for answers, plus how the organisers dealt with each comment."""
+
+    list_display = [
+        "resource_title",
+        "place",
+        "participant",
+        "excerpt",
+        "status",
+        "disposition",
+        "moderated_by",
+        "updated_at",
+    ]
+    list_display_links = ["resource_title", "excerpt"]
+    list_filter = [
+        ModerationStatusFilter,
+        "response__participant__consultation",
+        "resource",
+        "disposition",
+        "response__status",
+    ]
+    search_fields = ["text", "organiser_reply", "response__participant__name"]
+    list_select_related = ["resource", "section", "response__participant__consultation", "moderated_by"]
+    show_full_result_count = False
+    fields = [
+        "resource",
+        "section",
+        "response",
+        "text",
+        "status",
+        "moderator_note",
+        "disposition",
+        "organiser_reply",
+        "moderated_by",
+        "moderated_at",
+        "created_at",
+        "updated_at",
+    ]
+    # Organisers never rewrite a participant's words; they moderate, annotate and reply to them.
+    readonly_fields = [
+        "resource",
+        "section",
+        "response",
+        "text",
+        "moderated_by",
+        "moderated_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["approve", "hide", "flag", "export_csv"]
+
+    @admin.display(description=_("resource"), ordering="resource__title")
+    def resource_title(self, obj: Comment) -> str:
+        return obj.resource.title
+
+    @admin.display(description=_("on"), ordering="section__position")
+    def place(self, obj: Comment) -> str:
+        return obj.place
+
+    @admin.display(description=_("participant"), ordering="response__participant__name")
+    def participant(self, obj: Comment) -> str:
+        return obj.response.participant.name
+
+    @admin.display(description=_("comment"))
+    def excerpt(self, obj: Comment) -> str:
+        # format_html escapes the participant's text in both the tooltip and the cell.
+        return format_html(
+            '<span title="{}">{}</span>',
+            Truncator(obj.text).chars(500),
+            Truncator(obj.text).chars(EXCERPT_CHARS),
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Comment | None = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Comment, form: forms.ModelForm, change: bool) -> None:
+        # Save only the organisers' fields, so a participant's edit made while the form was open is kept.
+        changed = [
+            name for name in ("moderator_note", "disposition", "organiser_reply") if name in form.changed_data
+        ]
+        if changed:
+            obj.save(update_fields=[*changed, "updated_at"])
+        if "status" in form.changed_data:
+            services.moderate_comments(
+                comments=Comment.objects.filter(pk=obj.pk), status=obj.status, by=request.user
+            )
+
+    def _moderate(self, request: HttpRequest, queryset: QuerySet[Comment], status: Comment.Status) -> None:
+        count = services.moderate_comments(comments=queryset, status=status, by=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "Marked %(count)d comment as %(status)s.",
+                "Marked %(count)d comments as %(status)s.",
+                count,
+            )
+            % {"count": count, "status": status.label.lower()},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Approve selected comments"), permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        self._moderate(request, queryset, Comment.Status.APPROVED)
+
+    @admin.action(description=_("Hide selected comments"), permissions=["change"])
+    def hide(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        self._moderate(request, queryset, Comment.Status.HIDDEN)
+
+    @admin.action(description=_("Flag selected comments"), permissions=["change"])
+    def flag(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        self._moderate(request, queryset, Comment.Status.FLAGGED)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return may_export_identified(request)
+
+    @admin.action(description=_("Export selected comments as CSV"), permissions=["export"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Comment]) -> HttpResponse:
+        filename = f"comments-{timezone.localdate().isoformat()}.csv"
+        return exports.csv_response(
+            Answer.objects.none(), comments=queryset, profile="identified", filename=filename
+        )

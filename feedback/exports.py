@@ -1,4 +1,4 @@
-"""Exports of participant feedback: the long CSV (one row per answer), streamed and formula-safe.
+"""Exports of participant feedback: the long CSV (one row per answer or comment), streamed and formula-safe.
 
 Profiles decide who is named in an export:
 
@@ -9,6 +9,9 @@ Profiles decide who is named in an export:
   only: pseudonym and organisation. Unattributed: pseudonym, no organisation. Not to be quoted, or no choice
   recorded yet: pseudonym, no organisation, and the answer reads "[not to be quoted]". Hidden answers read
   "[hidden by moderator]" (that marker wins over the other).
+
+Comments on resources follow the answers, with the same rules: item_type "comment", no question, the resource
+title and the section heading (empty for a comment on the whole resource), and the comment text as the answer.
 
 In every profile organisation type and country are exported as codes, and every cell a spreadsheet would run
 as a formula is prefixed with ``'``.
@@ -24,7 +27,7 @@ from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
-from feedback.models import Answer, Consultation, Participant
+from feedback.models import Answer, Comment, Consultation, Participant
 
 PROFILES = ("identified", "pseudonymised", "chatham-house")
 
@@ -58,6 +61,7 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 CHUNK_CHARS = 16 * 1024
 
 EXPORT_RELATED = ("question__resource", "response__participant__consultation")
+COMMENT_EXPORT_RELATED = ("resource", "section", "response__participant__consultation")
 
 
 def answers_for_export(consultation: Consultation) -> QuerySet[Answer]:
@@ -68,6 +72,16 @@ def answers_for_export(consultation: Consultation) -> QuerySet[Answer]:
         .for_export()
         # \S rather than a blank comparison, so whitespace-only text counts as empty as in Answer.is_empty.
         .filter(Q(text__regex=r"\S") | ~Q(selected=[]))
+    )
+
+
+def comments_for_export(consultation: Consultation) -> QuerySet[Comment]:
+    """The non-empty comments of the consultation's submitted responses, in export order."""
+    return (
+        Comment.objects.filter(response__participant__consultation=consultation)
+        .submitted()
+        .non_empty()
+        .for_export()
     )
 
 
@@ -101,7 +115,7 @@ def _who(participant: Participant, profile: str) -> tuple[str, str]:
     return participant.pseudonym, ""
 
 
-def _answer_text(answer: Answer, profile: str) -> str:
+def _answer_text(answer: Answer | Comment, profile: str) -> str:
     if profile == "identified":
         return answer.display_value()
     if answer.status == Answer.Status.HIDDEN:
@@ -143,16 +157,52 @@ def answer_row(answer: Answer, *, profile: str) -> list[str]:
     return [formula_safe(cell) for cell in cells]
 
 
-def long_rows(answers: QuerySet[Answer], *, profile: str = "pseudonymised") -> Iterator[list[str]]:
-    """One row per answer (no header), in the queryset's order, in a constant number of queries."""
+def comment_row(comment: Comment, *, profile: str) -> list[str]:
+    """One long-format row for the comment, cells in LONG_COLUMNS order, formula-safe."""
+    response = comment.response
+    participant = response.participant
+    name, organisation = _who(participant, profile)
+    cells = [
+        participant.consultation.slug,
+        name,
+        organisation,
+        participant.organisation_type,
+        participant.country.code or "",
+        "comment",
+        "",
+        "",
+        comment.resource.title,
+        comment.section.heading if comment.section else "",
+        _answer_text(comment, profile),
+        comment.status,
+        "",  # themes: no code book yet
+        _iso_utc(response.submitted_at),
+        participant.attribution,
+        _iso_utc(response.last_edited_at),
+    ]
+    return [formula_safe(cell) for cell in cells]
+
+
+def long_rows(
+    answers: QuerySet[Answer],
+    *,
+    profile: str = "pseudonymised",
+    comments: QuerySet[Comment] | None = None,
+) -> Iterator[list[str]]:
+    """One row per answer, then per comment (no header), in the querysets' order, in constant queries."""
     check_profile(profile)  # here, not in the generator, so a bad profile fails before a response starts
-    return _long_rows(answers, profile)
+    return _long_rows(answers, profile, comments)
 
 
-def _long_rows(answers: QuerySet[Answer], profile: str) -> Iterator[list[str]]:
+def _long_rows(
+    answers: QuerySet[Answer], profile: str, comments: QuerySet[Comment] | None = None
+) -> Iterator[list[str]]:
     # Any Answer queryset may come in (e.g. an admin selection), so make sure the joins are there.
     for answer in answers.select_related(*EXPORT_RELATED).iterator(chunk_size=2000):
         yield answer_row(answer, profile=profile)
+    if comments is not None:
+        for comment in comments.select_related(*COMMENT_EXPORT_RELATED).iterator(chunk_size=2000):
+            yield comment_row(comment, profile=profile)
 
 
 class _Echo:
@@ -162,18 +212,22 @@ class _Echo:
         return value
 
 
-def _csv_lines(answers: QuerySet[Answer], profile: str) -> Iterator[str]:
-    """The header line, then one CSV line per answer, each ending in CRLF."""
+def _csv_lines(
+    answers: QuerySet[Answer], profile: str, comments: QuerySet[Comment] | None = None
+) -> Iterator[str]:
+    """The header line, then one CSV line per answer and per comment, each ending in CRLF."""
     writer = csv.writer(_Echo(), lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     yield writer.writerow(LONG_COLUMNS)
-    for row in _long_rows(answers, profile):
+    for row in _long_rows(answers, profile, comments):
         yield writer.writerow(row)
 
 
-def csv_chunks(answers: QuerySet[Answer], *, profile: str) -> Iterator[str]:
+def csv_chunks(
+    answers: QuerySet[Answer], *, profile: str, comments: QuerySet[Comment] | None = None
+) -> Iterator[str]:
     """The long CSV as text: header then rows, RFC 4180, in chunks of whole lines of bounded size."""
     check_profile(profile)
-    return _chunked(_csv_lines(answers, profile))
+    return _chunked(_csv_lines(answers, profile, comments))
 
 
 def _chunked(lines: Iterator[str]) -> Iterator[str]:
@@ -189,10 +243,16 @@ def _chunked(lines: Iterator[str]) -> Iterator[str]:
         yield "".join(buffer)
 
 
-def csv_response(answers: QuerySet[Answer], *, profile: str, filename: str) -> StreamingHttpResponse:
+def csv_response(
+    answers: QuerySet[Answer],
+    *,
+    profile: str,
+    filename: str,
+    comments: QuerySet[Comment] | None = None,
+) -> StreamingHttpResponse:
     """A streamed download of the long CSV that browsers and proxies do not keep or reinterpret."""
     response = StreamingHttpResponse(
-        csv_chunks(answers, profile=profile), content_type="text/csv; charset=utf-8"
+        csv_chunks(answers, profile=profile, comments=comments), content_type="text/csv; charset=utf-8"
     )
     # RFC 6266 quoting: filename="..." for plain ASCII names, filename*=utf-8'' for the rest.
     response["Content-Disposition"] = content_disposition_header(True, filename or "export.csv")
@@ -201,11 +261,13 @@ def csv_response(answers: QuerySet[Answer], *, profile: str, filename: str) -> S
     return response
 
 
-def write_csv(answers: QuerySet[Answer], *, profile: str, fh: TextIO) -> int:
+def write_csv(
+    answers: QuerySet[Answer], *, profile: str, fh: TextIO, comments: QuerySet[Comment] | None = None
+) -> int:
     """Write the long CSV to an open text file (opened with newline=""); returns the number of data rows."""
     check_profile(profile)
     rows = -1  # the first line is the header
-    for line in _csv_lines(answers, profile):
+    for line in _csv_lines(answers, profile, comments):
         fh.write(line)
         rows += 1
     return rows

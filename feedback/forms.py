@@ -6,7 +6,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from feedback.models import Participant, Question
+from feedback.models import COMMENT_MAX_LENGTH, Participant, Question
 
 
 class ProfileForm(forms.ModelForm):
@@ -110,3 +110,16 @@ class AnswersForm(forms.Form):
             else:
                 initial[name] = answer.text
         return initial
+
+
+class CommentForm(forms.Form):
+    """The text of one comment; which resource and section it is on is checked by the view, not here."""
+
+    text = forms.CharField(
+        label=_("Your comment"),
+        max_length=COMMENT_MAX_LENGTH,
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
+        help_text=_("Up to 5,000 characters. Only you and the organisers can read it."),
+    )

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -100,6 +102,19 @@ class Consultation(models.Model):
         return (now or timezone.now()) >= self.closes_at
 
 
+RESOURCE_FILE_EXTENSIONS = ["pdf", "docx", "odt", "xlsx", "pptx", "txt"]
+RESOURCE_FILE_MAX_BYTES = 20 * 1024 * 1024
+
+
+def validate_resource_file_size(value: File) -> None:
+    if value.size > RESOURCE_FILE_MAX_BYTES:
+        raise ValidationError(
+            _("The file is larger than %(limit)d MB."),
+            code="file_too_large",
+            params={"limit": RESOURCE_FILE_MAX_BYTES // (1024 * 1024)},
+        )
+
+
 class Resource(models.Model):
     class Category(models.TextChoices):
         PRIMARY = "primary", _("Primary guidance document")
@@ -110,6 +125,14 @@ class Resource(models.Model):
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     version_label = models.CharField(_("version"), max_length=50, blank=True)
     summary = models.TextField(_("summary"), blank=True)
+    # Served only through the participant download view, never from MEDIA_URL: drafts are not public.
+    file = models.FileField(
+        _("file"),
+        upload_to="resources/",
+        blank=True,
+        validators=[FileExtensionValidator(RESOURCE_FILE_EXTENSIONS), validate_resource_file_size],
+        help_text=_("Optional document for download: PDF, DOCX, ODT, XLSX, PPTX or TXT, up to 20 MB."),
+    )
     consultations = models.ManyToManyField(
         Consultation,
         through="ConsultationResource",
@@ -423,3 +446,156 @@ class Answer(models.Model):
     @property
     def is_empty(self) -> bool:
         return not self.text.strip() and not self.selected
+
+
+COMMENT_MAX_LENGTH = 5000
+
+
+class CommentQuerySet(models.QuerySet):
+    def pending(self) -> "CommentQuerySet":
+        return self.filter(status=Comment.Status.PENDING)
+
+    def submitted(self) -> "CommentQuerySet":
+        return self.filter(response__status=Response.Status.SUBMITTED)
+
+    def non_empty(self) -> "CommentQuerySet":
+        # \S rather than a blank comparison, so whitespace-only text counts as empty as in Comment.is_empty.
+        return self.filter(text__regex=r"\S")
+
+    def in_reading_order(self) -> "CommentQuerySet":
+        """Grouped by resource, the whole-resource comment first, then by section position."""
+        return self.order_by(
+            "resource__title", "resource_id", models.F("section__position").asc(nulls_first=True)
+        )
+
+    def for_export(self) -> "CommentQuerySet":
+        return self.select_related("resource", "section", "response__participant__consultation").order_by(
+            "response__participant__consultation_id",
+            "response__participant_id",
+            "resource__title",
+            "resource_id",
+            models.F("section__position").asc(nulls_first=True),
+        )
+
+
+class Comment(models.Model):
+    """A participant's comment on a draft resource, or on one section of it: one per response and place."""
+
+    Status = Answer.Status  # the same moderation vocabulary and queue filter as answers
+
+    class Disposition(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted")
+        PARTLY_ACCEPTED = "partly_accepted", _("Partly accepted")
+        NOT_ACCEPTED = "not_accepted", _("Not accepted")
+        NOTED = "noted", _("Noted")
+
+    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="comments")
+    resource = models.ForeignKey(
+        Resource, on_delete=models.PROTECT, related_name="comments", verbose_name=_("resource")
+    )
+    section = models.ForeignKey(
+        ResourceSection,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="comments",
+        verbose_name=_("section"),
+        help_text=_("Empty when the comment is on the whole resource."),
+    )
+    text = models.TextField(_("comment"), blank=True, max_length=COMMENT_MAX_LENGTH)
+    status = models.CharField(
+        _("moderation status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    moderator_note = models.TextField(_("moderator note"), blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("moderated by"),
+    )
+    moderated_at = models.DateTimeField(_("moderated at"), null=True, blank=True)
+    disposition = models.CharField(_("disposition"), max_length=20, choices=Disposition.choices, blank=True)
+    organiser_reply = models.TextField(_("organisers' reply"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["resource__title", "section__position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "resource", "section"], name="comment_unique_per_section"
+            ),
+            # NULLs never collide in a unique index, so the whole-resource comment needs its own constraint.
+            models.UniqueConstraint(
+                fields=["response", "resource"],
+                condition=Q(section__isnull=True),
+                name="comment_unique_per_resource",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "hidden", "flagged"]),
+                name="comment_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(disposition__in=["", "accepted", "partly_accepted", "not_accepted", "noted"]),
+                name="comment_disposition_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id}/{self.section_id or '-'}: {self.text[:60]}"
+
+    def clean(self) -> None:
+        if self.section_id is not None and self.section.resource_id != self.resource_id:
+            raise ValidationError(
+                {"section": _("The section belongs to another resource.")}, code="section_resource"
+            )
+
+    def display_value(self) -> str:
+        return self.text
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.text.strip()
+
+    @property
+    def place(self) -> str:
+        """Where the comment points, for lists: the section heading, or the whole resource."""
+        if self.section_id is None:
+            return str(_("Whole resource"))
+        return str(self.section)
+
+
+class Revision(models.Model):
+    """What an answer or comment said before the participant changed it after submitting, and when."""
+
+    answer = models.ForeignKey(
+        Answer, on_delete=models.PROTECT, null=True, blank=True, related_name="revisions"
+    )
+    comment = models.ForeignKey(
+        Comment, on_delete=models.PROTECT, null=True, blank=True, related_name="revisions"
+    )
+    previous_text = models.TextField(_("previous text"), blank=True)
+    previous_selected = models.JSONField(_("previous selected choices"), default=list, blank=True)
+    edited_at = models.DateTimeField(_("edited at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+        ordering = ["-edited_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(answer__isnull=False, comment__isnull=True)
+                | Q(answer__isnull=True, comment__isnull=False),
+                name="revision_exactly_one_item",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        item = f"answer {self.answer_id}" if self.answer_id else f"comment {self.comment_id}"
+        return f"{item} at {self.edited_at:%Y-%m-%d %H:%M}"

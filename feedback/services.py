@@ -4,15 +4,26 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from feedback.models import Answer, Participant, Question, Response
+from feedback.models import (
+    COMMENT_MAX_LENGTH,
+    Answer,
+    Comment,
+    Participant,
+    Question,
+    Resource,
+    ResourceSection,
+    Response,
+    Revision,
+)
 
 
 class ConsultationClosed(Exception):
@@ -79,15 +90,23 @@ def save_answers(*, response: Response, values: Mapping[Question, Any]) -> int:
         raise ConsultationClosed
     existing = {answer.question_id: answer for answer in response.answers.select_for_update()}
     changed = 0
+    revisions = []
     for question, value in values.items():
         fields = _answer_fields(question, value)
         answer = existing.get(question.pk)
         if answer is None:
             if not fields["text"].strip() and not fields["selected"]:
                 continue
-            Answer.objects.create(response=response, question=question, **fields)
+            answer = Answer.objects.create(response=response, question=question, **fields)
+            if response.is_submitted:
+                revisions.append(Revision(answer=answer))
             changed += 1
         elif answer.text != fields["text"] or answer.selected != fields["selected"]:
+            if response.is_submitted:
+                # Edits after submitting are allowed until the deadline, and each one is kept on record.
+                revisions.append(
+                    Revision(answer=answer, previous_text=answer.text, previous_selected=answer.selected)
+                )
             answer.text, answer.selected = fields["text"], fields["selected"]
             # An edited answer goes back to the moderation queue, as if nobody had moderated it yet.
             answer.status = Answer.Status.PENDING
@@ -96,10 +115,88 @@ def save_answers(*, response: Response, values: Mapping[Question, Any]) -> int:
                 update_fields=["text", "selected", "status", "moderated_by", "moderated_at", "updated_at"]
             )
             changed += 1
+    if revisions:
+        Revision.objects.bulk_create(revisions)
     if changed:
         response.last_edited_at = timezone.now()
         response.save(update_fields=["last_edited_at"])
     return changed
+
+
+def check_comment_place(*, response: Response, resource: Resource, section: ResourceSection | None) -> None:
+    """Refuse a resource outside the participant's consultation, or a section of another resource."""
+    if section is not None and section.resource_id != resource.pk:
+        raise ValueError("section of another resource")
+    if not resource.consultation_links.filter(consultation_id=response.participant.consultation_id).exists():
+        raise ValueError("resource of another consultation")
+
+
+@transaction.atomic
+def save_comment(
+    *, response: Response, resource: Resource, section: ResourceSection | None, text: str
+) -> Comment | None:
+    """Store the participant's comment on the resource (or one section of it) as it is now.
+
+    Empty text clears an earlier comment but keeps its row (and its history); returns the comment, or None
+    when there was none and the text is empty.
+    """
+    if not response.participant.consultation.is_open():
+        raise ConsultationClosed
+    if len(text) > COMMENT_MAX_LENGTH:
+        raise ValidationError("comment too long", code="max_length")
+    check_comment_place(response=response, resource=resource, section=section)
+    place = {"response": response, "resource": resource, "section": section}
+    # of=self: the default ordering joins sections, and PostgreSQL cannot lock the nullable side of a join.
+    comment = Comment.objects.select_for_update(of=("self",)).filter(**place).first()
+    if comment is None:
+        if not text.strip():
+            return None
+        try:
+            # A savepoint, so a concurrent first save (two tabs) turns into an update instead of an error.
+            with transaction.atomic():
+                comment = Comment.objects.create(**place, text=text)
+        except IntegrityError:
+            comment = Comment.objects.select_for_update(of=("self",)).get(**place)
+        else:
+            if response.is_submitted:
+                Revision.objects.create(comment=comment)
+            _touch(response)
+            return comment
+    if comment.text == text:
+        return comment
+    if response.is_submitted:
+        Revision.objects.create(comment=comment, previous_text=comment.text)
+    comment.text = text
+    # An edited comment goes back to the moderation queue, as if nobody had moderated it yet.
+    comment.status = Comment.Status.PENDING
+    comment.moderated_by, comment.moderated_at = None, None
+    comment.save(update_fields=["text", "status", "moderated_by", "moderated_at", "updated_at"])
+    _touch(response)
+    return comment
+
+
+def _touch(response: Response) -> None:
+    response.last_edited_at = timezone.now()
+    response.save(update_fields=["last_edited_at"])
+
+
+def comments_of(response: Response) -> QuerySet[Comment]:
+    """The participant's own non-empty comments, grouped by resource in reading order."""
+    return response.comments.non_empty().select_related("resource", "section").in_reading_order()
+
+
+def revision_summary(response: Response) -> dict[str, Any]:
+    """How many changes the participant made after submitting, and the time of the last one."""
+    return Revision.objects.filter(Q(answer__response=response) | Q(comment__response=response)).aggregate(
+        count=Count("pk"), last_at=Max("edited_at")
+    )
+
+
+def save_answer(*, response: Response, question: Question, value: Any) -> bool:
+    """Store one answer as it is now (autosave); returns whether it changed."""
+    if question.consultation_id != response.participant.consultation_id:
+        raise ValueError("question of another consultation")
+    return bool(save_answers(response=response, values={question: value}))
 
 
 def missing_required(response: Response) -> list[Question]:
@@ -135,6 +232,7 @@ def send_receipt(*, response: Response) -> None:
         "consultation": participant.consultation,
         "response": response,
         "answers": [a for a in answers if not a.is_empty],
+        "comments": list(comments_of(response)),
     }
     body = render_to_string("feedback/email/receipt.txt", context)
     subject = _("Receipt: your feedback on %(title)s") % {"title": participant.consultation.title}
@@ -148,3 +246,12 @@ def moderate_answers(*, answers: QuerySet[Answer] | Iterable[Answer], status: st
     if not isinstance(answers, QuerySet):
         answers = Answer.objects.filter(pk__in=[a.pk for a in answers])
     return answers.update(status=status, moderated_by=by, moderated_at=timezone.now())
+
+
+def moderate_comments(*, comments: QuerySet[Comment] | Iterable[Comment], status: str, by: Any) -> int:
+    """Set the moderation status of many comments at once; returns how many rows changed."""
+    if status not in Comment.Status.values:
+        raise ValueError(status)
+    if not isinstance(comments, QuerySet):
+        comments = Comment.objects.filter(pk__in=[c.pk for c in comments])
+    return comments.update(status=status, moderated_by=by, moderated_at=timezone.now())

@@ -1,9 +1,14 @@
 """Participant pages: invitation, profile and consent, guiding questions, review, submit, receipt."""
 
+import json
+import re
+
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -11,8 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from feedback import services
-from feedback.forms import AnswersForm, ProfileForm
-from feedback.models import Consultation, Participant, Resource, Response
+from feedback.forms import AnswersForm, CommentForm, ProfileForm
+from feedback.models import Consultation, Participant, Resource, ResourceSection, Response
 
 SESSION_KEY = "feedback_participants"
 
@@ -169,6 +174,7 @@ def questions(request: HttpRequest, slug: str) -> HttpResponse:
     response = response_for(participant)
     question_list = list(consultation.questions.select_related("resource"))
     closed = closed_message(consultation)
+    saved_times = None
     if request.method == "POST":
         if closed:
             messages.error(request, closed)
@@ -193,16 +199,157 @@ def questions(request: HttpRequest, slug: str) -> HttpResponse:
         form = AnswersForm(
             initial=AnswersForm.initial_from(answers), questions=question_list, disabled=bool(closed)
         )
-    return render(request, "feedback/questions.html", page_context(participant, form=form, response=response))
+        # Autosave compares these with drafts kept in the browser to restore only text newer than the server's.
+        saved_times = json.dumps(
+            {AnswersForm.field_name(a.question): a.updated_at.isoformat() for a in answers}
+        )
+    context = page_context(participant, form=form, response=response, saved_times=saved_times)
+    return render(request, "feedback/questions.html", context)
+
+
+def autosave_error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+@require_POST
+def autosave(request: HttpRequest, slug: str) -> JsonResponse:
+    """Save one answer while the participant types: form-encoded `field` (e.g. "q3") and its value(s)."""
+    participant = participant_for(request, slug)
+    if not participant.has_confirmed_profile:
+        return autosave_error(_("Please confirm your profile and how you may be quoted first."), 409)
+    consultation = participant.consultation
+    name = request.POST.get("field", "")
+    match = re.fullmatch(r"q([0-9]{1,5})", name)
+    question = consultation.questions.filter(number=int(match[1])).first() if match else None
+    if question is None:
+        return autosave_error(_("This is not one of the guiding questions of this consultation."), 400)
+    closed = closed_message(consultation)
+    if closed:
+        return autosave_error(closed, 409)
+    field = AnswersForm.make_field(question)
+    try:
+        value = field.clean(field.widget.value_from_datadict(request.POST, {}, name))
+    except ValidationError as error:
+        return autosave_error(" ".join(error.messages), 400)
+    try:
+        services.save_answer(response=response_for(participant), question=question, value=value)
+    except services.ConsultationClosed:
+        return autosave_error(closed_message(consultation), 409)
+    now = timezone.now()
+    with timezone.override(consultation.tz):
+        saved_at = date_format(timezone.localtime(now), "TIME_FORMAT")
+    return JsonResponse({"saved_at": saved_at, "saved_at_iso": now.isoformat()})
+
+
+def resource_for(participant: Participant, resource_id: int) -> Resource:
+    """A resource of the participant's consultation, or 404."""
+    return get_object_or_404(
+        Resource.objects.prefetch_related("sections"), pk=resource_id, consultations=participant.consultation
+    )
+
+
+def section_anchor(section: ResourceSection | None) -> str:
+    return f"section-{section.position}" if section else "whole-resource"
+
+
+def comment_form(*, anchor: str, data: object = None, text: str = "") -> CommentForm:
+    # One form per section on the same page, so each needs its own element ids.
+    return CommentForm(data, initial={"text": text}, auto_id=f"comment-{anchor}-%s")
+
+
+def render_resource(
+    request: HttpRequest,
+    participant: Participant,
+    resource: Resource,
+    *,
+    bound: tuple[ResourceSection | None, CommentForm] | None = None,
+) -> HttpResponse:
+    """The resource page; `bound` is a (section, form) refused on save, shown again with what was typed."""
+    response = response_for(participant)
+    comments = {c.section_id: c for c in response.comments.filter(resource=resource)}
+    blocks = []
+    for section in [*resource.sections.all(), None]:
+        anchor = section_anchor(section)
+        comment = comments.get(section.pk if section else None)
+        if bound is not None and bound[0] == section:
+            form = bound[1]
+        else:
+            form = comment_form(anchor=anchor, text=comment.text if comment else "")
+        blocks.append({"section": section, "anchor": anchor, "comment": comment, "form": form})
+    context = page_context(
+        participant,
+        resource=resource,
+        blocks=blocks,
+        questions=list(participant.consultation.questions.filter(resource=resource)),
+    )
+    return render(request, "feedback/resource.html", context)
 
 
 @require_GET
 def resource_detail(request: HttpRequest, slug: str, resource_id: int) -> HttpResponse:
     participant = participant_for(request, slug)
-    resource = get_object_or_404(
-        Resource.objects.prefetch_related("sections"), pk=resource_id, consultations=participant.consultation
-    )
-    return render(request, "feedback/resource.html", page_context(participant, resource=resource))
+    return render_resource(request, participant, resource_for(participant, resource_id))
+
+
+def section_from(request: HttpRequest, resource: Resource) -> ResourceSection | None:
+    """The section named in the POST, which must belong to the resource (else 404); None for the whole."""
+    raw = request.POST.get("section", "")
+    if raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        raise Http404
+    return get_object_or_404(ResourceSection, pk=int(raw), resource=resource)
+
+
+@require_POST
+def comment(request: HttpRequest, slug: str, resource_id: int) -> HttpResponse:
+    participant = participant_for(request, slug)
+    resource = resource_for(participant, resource_id)
+    section = section_from(request, resource)
+    target = reverse("feedback:resource", args=[slug, resource.pk]) + "#" + section_anchor(section)
+    if not participant.has_confirmed_profile:
+        messages.info(request, _("Please confirm your profile and how you may be quoted first."))
+        return redirect("feedback:profile", slug=slug)
+    consultation = participant.consultation
+    closed = closed_message(consultation)
+    if closed:
+        messages.error(request, closed)
+        return redirect(target)
+    form = comment_form(anchor=section_anchor(section), data=request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Your comment was not saved: please correct it below and save again."))
+        return render_resource(request, participant, resource, bound=(section, form))
+    try:
+        services.save_comment(
+            response=response_for(participant),
+            resource=resource,
+            section=section,
+            text=form.cleaned_data["text"],
+        )
+    except services.ConsultationClosed:
+        messages.error(request, closed_message(consultation))
+        return redirect(target)
+    with timezone.override(consultation.tz):
+        when = date_format(timezone.localtime(), "TIME_FORMAT")
+    messages.success(request, _("Your comment was saved at %(time)s.") % {"time": when})
+    return redirect(target)
+
+
+@require_GET
+def resource_file(request: HttpRequest, slug: str, resource_id: int) -> FileResponse:
+    """The resource's file, for participants of a consultation that uses the resource; 404 for anyone else."""
+    participant = participant_for(request, slug)
+    resource = get_object_or_404(Resource, pk=resource_id, consultations=participant.consultation)
+    if not resource.file:
+        raise Http404
+    try:
+        handle = resource.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, as_attachment=True, filename=resource.file.name.rsplit("/", 1)[-1])
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def review_rows(response: Response) -> list[dict[str, object]]:
@@ -220,12 +367,14 @@ def review(request: HttpRequest, slug: str) -> HttpResponse:
     participant = participant_for(request, slug)
     response = response_for(participant)
     rows = review_rows(response)
+    comments = list(services.comments_of(response))
     context = page_context(
         participant,
         response=response,
         rows=rows,
+        comments=comments,
         missing=[row["question"] for row in rows if row["missing"]],
-        has_answers=any(row["value"] for row in rows),
+        has_answers=any(row["value"] for row in rows) or bool(comments),
     )
     return render(request, "feedback/review.html", context)
 
@@ -246,8 +395,11 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
             request, _("Please answer the required questions first: %(numbers)s.") % {"numbers": numbers}
         )
         return redirect("feedback:review", slug=slug)
-    if not any(row["value"] for row in rows):
-        messages.error(request, _("There is nothing to submit yet: answer at least one question."))
+    if not any(row["value"] for row in rows) and not services.comments_of(response).exists():
+        messages.error(
+            request,
+            _("There is nothing to submit yet: answer at least one question or comment on a resource."),
+        )
         return redirect("feedback:review", slug=slug)
     try:
         first = services.submit_response(response=response)
@@ -275,9 +427,14 @@ def receipt(request: HttpRequest, slug: str) -> HttpResponse:
     answers = [
         a for a in response.answers.select_related("question").order_by("question__number") if not a.is_empty
     ]
-    return render(
-        request, "feedback/receipt.html", page_context(participant, response=response, answers=answers)
+    context = page_context(
+        participant,
+        response=response,
+        answers=answers,
+        comments=list(services.comments_of(response)),
+        revisions=services.revision_summary(response),
     )
+    return render(request, "feedback/receipt.html", context)
 
 
 @require_POST

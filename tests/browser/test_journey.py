@@ -7,7 +7,16 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from feedback.models import Answer, Consultation, Participant, Question, Response
+from feedback.models import (
+    Answer,
+    Comment,
+    Consultation,
+    ConsultationResource,
+    Participant,
+    Question,
+    Resource,
+    Response,
+)
 from tests.browser.conftest import axe_violations, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -45,6 +54,10 @@ def invite_url(live_server) -> str:
     ]
     for number, fields in enumerate(kinds, start=1):
         Question.objects.create(consultation=consultation, number=number, **fields)
+    resource = Resource.objects.create(title="Principles for Responsible AI Innovation", category="primary")
+    resource.sections.create(position=1, heading="Lawfulness", body="Legitimacy; necessity; proportionality.")
+    resource.sections.create(position=2, heading="Fairness", body="Equality and non-discrimination.")
+    ConsultationResource.objects.create(consultation=consultation, resource=resource, position=1)
     participant = Participant(consultation=consultation, name="Amira Haddad", email="amira@example.org")
     token = participant.issue_token()
     participant.save()
@@ -125,3 +138,73 @@ def test_the_consultation_home_is_accessible_and_shows_the_meeting(page: Page, i
     expect(page.get_by_text("3 November 2022, 13:00")).to_be_visible()
     expect(page.get_by_role("note").first).to_have_text("For official use only")
     assert_accessible(page, "0-home")
+
+
+def confirm_invitation_and_profile(page: Page, invite_url: str) -> str:
+    """Open the invitation and confirm the profile; returns the consultation's base URL."""
+    page.goto(invite_url)
+    page.get_by_role("button", name="Continue to the consultation").click()
+    page.locator("#id_organisation").fill("Sentinel Forensics")
+    page.locator("#id_role").fill("Head of Responsible AI")
+    page.locator("#id_organisation_type").select_option("provider_mixed")
+    page.locator("#id_country").select_option("FR")
+    page.get_by_label("Named: my name and organisation may be quoted").check()
+    page.get_by_label("I agree that the organisers record my feedback").check()
+    page.get_by_role("button", name="Save and continue to the questions").click()
+    expect(page).to_have_url(invite_url.split("/i/")[0] + "/c/tech/questions/")
+    return invite_url.split("/i/")[0] + "/c/tech/"
+
+
+def test_answers_save_themselves_and_survive_a_reload(page: Page, invite_url: str):
+    base = confirm_invitation_and_profile(page, invite_url)
+
+    page.locator("#id_q1").fill("Typed, never saved by hand.")
+    expect(page.locator("#id_q1-status")).to_contain_text("Saved at")
+    page.locator("#id_q6_0").check()
+    expect(page.locator("#id_q6-status")).to_contain_text("Saved at")
+    expect(page.locator("#id_q1-counter")).to_contain_text("27 of 5,000 characters")
+    screenshot(page, "6-autosaved")
+
+    page.goto(base + "questions/")
+    expect(page.locator("#id_q1")).to_have_value("Typed, never saved by hand.")
+    expect(page.locator("#id_q6_0")).to_be_checked()
+    assert Answer.objects.get(question__number=1).text == "Typed, never saved by hand."
+
+
+def test_a_participant_comments_on_one_section_and_sees_it_in_the_review(page: Page, invite_url: str):
+    base = confirm_invitation_and_profile(page, invite_url)
+    page.goto(base)
+    page.get_by_role("link", name="Principles for Responsible AI Innovation").click()
+    assert_accessible(page, "7-resource")
+
+    page.get_by_label("Your comment on section 2").fill("Add contestability for automated alerts.")
+    page.locator("#section-2").get_by_role("button", name="Save comment").click()
+
+    expect(page.get_by_text("Your comment was saved at")).to_be_visible()
+    expect(page.get_by_label("Your comment on section 2")).to_have_value(
+        "Add contestability for automated alerts."
+    )
+    comment = Comment.objects.get()
+    assert (comment.section.heading, comment.text) == ("Fairness", "Add contestability for automated alerts.")
+    page.goto(base + "review/")
+    expect(page.get_by_text("Add contestability for automated alerts.")).to_be_visible()
+    assert_accessible(page, "8-review-with-comment")
+
+
+def test_the_questions_can_be_answered_with_the_keyboard_alone(page: Page, invite_url: str):
+    base = confirm_invitation_and_profile(page, invite_url)
+    page.goto(base + "questions/")
+
+    page.locator("#id_q1").focus()
+    page.keyboard.type("Typed with the keyboard.")
+    page.keyboard.press("Tab")  # to question 2
+    page.keyboard.type("Short")
+    page.keyboard.press("Tab")  # into the scale's radio group
+    page.keyboard.press("ArrowDown")  # from 1 to 2
+    page.keyboard.press("ArrowDown")  # to 3
+    page.locator("button:has-text('Save answers')").focus()
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_text("Your answers were saved at")).to_be_visible()
+    assert Answer.objects.get(question__number=1).text == "Typed with the keyboard."
+    assert Answer.objects.get(question__number=3).selected == ["3"]

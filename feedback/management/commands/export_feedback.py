@@ -5,13 +5,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from feedback.exports import PROFILES, answers_for_export, write_csv
+from feedback.exports import PROFILES, answers_for_export, comments_for_export, write_csv
 from feedback.models import Consultation
 
 
 class Command(BaseCommand):
     help = (
-        "Export the answers of a consultation's submitted responses. Writes to stdout unless -o is given; "
+        "Export the answers and comments of a consultation's submitted responses. Writes to stdout unless -o is given; "
         "the default profile is pseudonymised."
     )
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
             "--shape",
             choices=("long", "wide"),
             default="long",
-            help="long: one row per answer; wide: one row per participant (not available yet).",
+            help="long: one row per answer or comment; wide: one row per participant (not available yet).",
         )
         parser.add_argument(
             "--format", choices=("csv", "xlsx", "json"), default="csv", help="File format (only csv for now)."
@@ -46,13 +46,14 @@ class Command(BaseCommand):
             raise CommandError(f"No consultation with slug {slug!r}.")
 
         answers = answers_for_export(consultation)
+        comments = comments_for_export(consultation)
         profile = options["profile"]
         output = options["output"]
         if output:
             # newline="" keeps the CSV's CRLF line ends as they are, so the file matches the admin download.
             with open(output, "w", encoding="utf-8", newline="") as fh:
-                rows = write_csv(answers, profile=profile, fh=fh)
+                rows = write_csv(answers, profile=profile, fh=fh, comments=comments)
         else:
             # OutputWrapper adds a line end only when one is missing, and every CSV line ends in CRLF.
-            rows = write_csv(answers, profile=profile, fh=self.stdout)
+            rows = write_csv(answers, profile=profile, fh=self.stdout, comments=comments)
         self.stderr.write(f"Wrote {rows} rows to {output or 'stdout'}")

@@ -1,0 +1,603 @@
+"""Comments on draft resources, down to a section: the resource page, review, receipt, exports, the admin queue."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from feedback import services
+from feedback.exports import answers_for_export, comments_for_export, csv_chunks
+from feedback.models import (
+    Comment,
+    ConsultationResource,
+    Participant,
+    Question,
+    Resource,
+    ResourceSection,
+    Response,
+)
+from tests.conftest import make_participant, submit
+
+PAGE = "/c/tech-providers/resources/{}/"
+COMMENT = "/c/tech-providers/resources/{}/comment/"
+
+
+def comment(participant: Participant, resource: Resource, text: str, section=None, **extra) -> Comment:
+    response, _created = Response.objects.get_or_create(participant=participant)
+    return Comment.objects.create(response=response, resource=resource, section=section, text=text, **extra)
+
+
+def close_window(consultation) -> None:
+    consultation.opens_at = timezone.now() - timedelta(days=30)
+    consultation.closes_at = timezone.now() - timedelta(days=1)
+    consultation.save()
+
+
+@pytest.fixture
+def section(resource) -> ResourceSection:
+    return resource.sections.get(position=1)
+
+
+@pytest.fixture
+def other_resource(consultation) -> Resource:
+    """A second resource of the same consultation, with a section of its own."""
+    other = Resource.objects.create(
+        title="Risk Assessment Questionnaire", category=Resource.Category.PRACTICAL
+    )
+    other.sections.create(position=1, heading="Likelihood", body="How likely ...")
+    ConsultationResource.objects.create(consultation=consultation, resource=other, position=2)
+    return other
+
+
+@pytest.fixture
+def carols_resource(other_consultation) -> Resource:
+    elsewhere = Resource.objects.create(title="Academic reading list", category=Resource.Category.SUPPORTING)
+    ConsultationResource.objects.create(consultation=other_consultation, resource=elsewhere, position=1)
+    return elsewhere
+
+
+# The resource page
+
+
+def test_participant_comments_on_a_section_and_sees_it_again(alice_client, alice, resource, section):
+    response = alice_client.post(
+        COMMENT.format(resource.pk), {"section": section.pk, "text": "Add 'proportionality'."}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/c/tech-providers/resources/{resource.pk}/#section-1"
+    saved = Comment.objects.get()
+    assert (saved.response.participant, saved.resource, saved.section) == (alice, resource, section)
+    assert saved.text == "Add 'proportionality'."
+    assert saved.status == Comment.Status.PENDING
+    page = alice_client.get(PAGE.format(resource.pk)).content.decode()
+    assert "Add &#x27;proportionality&#x27;." in page
+    assert "Your comment was saved at" in page
+    assert '<label class="form-label" for="comment-section-1-text">Your comment on section 1</label>' in page
+    assert 'maxlength="5000"' in page
+
+
+def test_participant_comments_on_the_whole_resource(alice_client, alice, resource):
+    response = alice_client.post(COMMENT.format(resource.pk), {"text": "Too long overall."})
+
+    assert response["Location"].endswith("#whole-resource")
+    saved = Comment.objects.get()
+    assert saved.section is None
+    assert "Too long overall." in alice_client.get(PAGE.format(resource.pk)).content.decode()
+
+
+def test_saving_again_updates_the_same_comment(alice_client, alice, resource, section):
+    for text in ("First", "Second thoughts"):
+        alice_client.post(COMMENT.format(resource.pk), {"section": section.pk, "text": text})
+        alice_client.post(COMMENT.format(resource.pk), {"text": f"{text} on the whole"})
+
+    assert Comment.objects.count() == 2
+    assert Comment.objects.get(section=section).text == "Second thoughts"
+    assert Comment.objects.get(section=None).text == "Second thoughts on the whole"
+
+
+def test_saving_an_empty_comment_clears_its_text_but_keeps_the_row(alice_client, alice, resource, section):
+    alice_client.post(COMMENT.format(resource.pk), {"section": section.pk, "text": "Soon gone"})
+    alice_client.post(COMMENT.format(resource.pk), {"section": section.pk, "text": ""})
+
+    assert Comment.objects.get().text == ""
+    assert "Soon gone" not in alice_client.get(PAGE.format(resource.pk)).content.decode()
+
+
+def test_an_empty_first_comment_creates_nothing(alice_client, alice, resource):
+    alice_client.post(COMMENT.format(resource.pk), {"text": "   "})
+
+    assert not Comment.objects.exists()
+
+
+def test_participant_never_sees_another_participants_comment(alice_client, alice, bob, resource, section):
+    comment(bob, resource, "Bob's private remark", section=section)
+    comment(bob, resource, "Bob on the whole")
+    submit(bob)
+
+    for path in (PAGE.format(resource.pk), "/c/tech-providers/review/"):
+        page = alice_client.get(path).content.decode()
+        assert "private remark" not in page, path
+        assert "Bob on the whole" not in page, path
+
+
+def test_a_section_of_another_resource_is_not_found(alice_client, alice, resource, other_resource):
+    foreign_section = other_resource.sections.get()
+
+    response = alice_client.post(COMMENT.format(resource.pk), {"section": foreign_section.pk, "text": "Hi"})
+
+    assert response.status_code == 404
+    assert not Comment.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5", "١"])
+def test_a_tampered_section_value_is_not_found(alice_client, alice, resource, value):
+    assert alice_client.post(COMMENT.format(resource.pk), {"section": value, "text": "Hi"}).status_code == 404
+    assert not Comment.objects.exists()
+
+
+def test_a_resource_of_another_consultation_is_not_found(alice_client, alice, carols_resource):
+    assert alice_client.get(PAGE.format(carols_resource.pk)).status_code == 404
+    assert alice_client.post(COMMENT.format(carols_resource.pk), {"text": "Hi"}).status_code == 404
+    assert not Comment.objects.exists()
+
+
+def test_commenting_needs_a_bound_session(client, alice, resource):
+    assert client.post(COMMENT.format(resource.pk), {"text": "Hi"}).status_code == 404
+    assert not Comment.objects.exists()
+
+
+def test_commenting_needs_a_confirmed_profile(client, consultation, resource):
+    newcomer = make_participant(consultation, "New", "new@example.org")
+    client.post(f"/i/{newcomer.token}/")
+
+    page = client.get(PAGE.format(resource.pk)).content.decode()
+    assert "confirm your profile and how you may be quoted" in page
+    assert "Save comment" not in page
+    response = client.post(COMMENT.format(resource.pk), {"text": "Hi"})
+    assert response["Location"] == "/c/tech-providers/profile/"
+    assert not Comment.objects.exists()
+
+
+def test_an_overlong_comment_is_refused_with_a_message_and_nothing_lost(
+    alice_client, alice, resource, section
+):
+    alice_client.post(COMMENT.format(resource.pk), {"section": section.pk, "text": "Kept"})
+
+    response = alice_client.post(COMMENT.format(resource.pk), {"section": section.pk, "text": "y" * 5001})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Your comment was not saved" in page
+    assert "at most 5000 characters" in page
+    assert "y" * 5001 in page  # what was typed is still in the form
+    assert 'aria-invalid="true"' in page
+    assert Comment.objects.get().text == "Kept"
+
+
+def test_after_the_deadline_the_resource_page_is_read_only_and_comments_are_refused(
+    alice_client, alice, consultation, resource, section
+):
+    comment(alice, resource, "Saved in time", section=section)
+    close_window(consultation)
+
+    page = alice_client.get(PAGE.format(resource.pk)).content.decode()
+    assert "The feedback window closed on" in page
+    assert "Saved in time" in page
+    assert "Save comment" not in page and "<textarea" not in page
+
+    response = alice_client.post(
+        COMMENT.format(resource.pk), {"section": section.pk, "text": "Too late"}, follow=True
+    )
+    assert "The feedback window closed on" in response.content.decode()
+    assert Comment.objects.get().text == "Saved in time"
+
+
+def test_the_service_refuses_comments_outside_the_window(alice, consultation, resource):
+    response = Response.objects.create(participant=alice)
+    close_window(consultation)
+
+    with pytest.raises(services.ConsultationClosed):
+        services.save_comment(response=response, resource=resource, section=None, text="Late")
+
+
+def test_the_service_refuses_a_place_outside_the_consultation(
+    alice, resource, other_resource, carols_resource
+):
+    response = Response.objects.create(participant=alice)
+
+    with pytest.raises(ValueError):
+        services.save_comment(
+            response=response, resource=resource, section=other_resource.sections.get(), text="x"
+        )
+    with pytest.raises(ValueError):
+        services.save_comment(response=response, resource=carols_resource, section=None, text="x")
+    assert not Comment.objects.exists()
+
+
+def test_an_edited_comment_goes_back_to_the_moderation_queue(alice_client, alice, resource, olga):
+    alice_client.post(COMMENT.format(resource.pk), {"text": "First"})
+    Comment.objects.update(status=Comment.Status.APPROVED, moderated_by=olga, moderated_at=timezone.now())
+
+    alice_client.post(COMMENT.format(resource.pk), {"text": "Second thoughts"})
+
+    edited = Comment.objects.get()
+    assert (edited.status, edited.moderated_by, edited.moderated_at) == (Comment.Status.PENDING, None, None)
+
+
+def test_resource_page_links_the_guiding_questions_about_it(alice_client, alice, resource, questions):
+    questions[1].resource = resource
+    questions[1].save()
+
+    page = alice_client.get(PAGE.format(resource.pk)).content.decode()
+
+    assert "Guiding questions on this resource" in page
+    assert "2. Anything problematic?" in page
+    assert 'href="/c/tech-providers/questions/#id_q2"' in page
+    assert "What are your thoughts?" not in page
+
+
+def test_comment_text_is_escaped_on_every_page(alice_client, alice, resource):
+    alice_client.post(COMMENT.format(resource.pk), {"text": "<script>alert(1)</script>"})
+    alice_client.post("/c/tech-providers/submit/")
+
+    for path in (PAGE.format(resource.pk), "/c/tech-providers/review/", "/c/tech-providers/receipt/"):
+        page = alice_client.get(path).content.decode()
+        assert "<script>alert(1)</script>" not in page, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
+
+
+def test_resource_page_costs_the_same_for_1_and_20_commented_sections(
+    alice_client, alice, resource, questions, django_assert_max_num_queries
+):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert alice_client.get(PAGE.format(resource.pk)).status_code == 200
+        return len(captured)
+
+    comment(alice, resource, "On section 1", section=resource.sections.get())
+    queries()  # warm the per-process caches
+    few = queries()
+    for position in range(2, 21):
+        new = resource.sections.create(position=position, heading=f"Heading {position}")
+        comment(alice, resource, f"On section {position}", section=new)
+
+    with django_assert_max_num_queries(few):
+        page = alice_client.get(PAGE.format(resource.pk)).content.decode()
+    assert "On section 20" in page
+    assert few <= 8
+
+
+# Review, submit, receipt
+
+
+def test_review_lists_comments_grouped_by_resource_with_links_back(
+    alice_client, alice, resource, section, other_resource
+):
+    comment(alice, resource, "Section remark", section=section)
+    comment(alice, resource, "Whole remark")
+    comment(alice, other_resource, "Questionnaire remark")
+    comment(alice, other_resource, "   ", section=other_resource.sections.get())
+
+    page = alice_client.get("/c/tech-providers/review/").content.decode()
+
+    assert "Your comments on the resources" in page
+    assert page.index("Principles for Responsible AI Innovation") < page.index("Whole remark")
+    assert page.index("Whole remark") < page.index("Section remark")
+    assert page.index("Risk Assessment Questionnaire") < page.index("Questionnaire remark")
+    assert f'href="/c/tech-providers/resources/{resource.pk}/#section-1"' in page
+    assert f'href="/c/tech-providers/resources/{resource.pk}/#whole-resource"' in page
+    assert "Likelihood" not in page  # the blank comment is not listed
+
+
+def test_a_comment_alone_is_something_to_submit(alice_client, alice, resource):
+    refused = alice_client.post("/c/tech-providers/submit/", follow=True)
+    assert "There is nothing to submit yet" in refused.content.decode()
+
+    comment(alice, resource, "Only a comment")
+    response = alice_client.post("/c/tech-providers/submit/")
+
+    assert response["Location"] == "/c/tech-providers/receipt/"
+    assert Response.objects.get(participant=alice).is_submitted
+
+
+def test_receipt_page_and_email_list_the_comments(
+    alice_client, alice, resource, section, questions, django_capture_on_commit_callbacks
+):
+    alice_client.post("/c/tech-providers/questions/", {"q1": "My answer", "q2": ""})
+    alice_client.post(COMMENT.format(resource.pk), {"section": section.pk, "text": "Section remark"})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post("/c/tech-providers/submit/")
+
+    page = alice_client.get("/c/tech-providers/receipt/").content.decode()
+    assert "Your comments on the resources" in page
+    assert "Section remark" in page and "1. Core principles" in page
+    body = mail.outbox[0].body
+    assert "Principles for Responsible AI Innovation" in body
+    assert "1. Core principles" in body and "Section remark" in body
+    assert body.index("My answer") < body.index("Section remark")
+
+
+# Exports
+
+
+@pytest.fixture
+def commented(alice, bob, resource, section) -> list[Comment]:
+    """alice (organisation only) and bob (named) have submitted comments; carol-like drafts are left out."""
+    created = [
+        comment(alice, resource, "Whole: too long"),
+        comment(alice, resource, "=HYPERLINK(1)", section=section),
+        comment(bob, resource, "Hide me", section=section, status=Comment.Status.HIDDEN),
+    ]
+    submit(alice)
+    submit(bob)
+    return created
+
+
+def export_rows(consultation, profile: str) -> list[dict[str, str]]:
+    text = "".join(
+        csv_chunks(
+            answers_for_export(consultation), profile=profile, comments=comments_for_export(consultation)
+        )
+    )
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        (
+            "identified",
+            [
+                ("Alice Martin", "Sentinel Analytics", "", "Whole: too long"),
+                ("Alice Martin", "Sentinel Analytics", "Core principles", "'=HYPERLINK(1)"),
+                ("Bob Okafor", "Northbridge Cloud", "Core principles", "Hide me"),
+            ],
+        ),
+        (
+            "pseudonymised",
+            [
+                ("alice", "", "", "Whole: too long"),
+                ("alice", "", "Core principles", "'=HYPERLINK(1)"),
+                ("bob", "", "Core principles", "[hidden by moderator]"),
+            ],
+        ),
+        (
+            "chatham-house",
+            [
+                ("alice", "Sentinel Analytics", "", "Whole: too long"),
+                ("alice", "Sentinel Analytics", "Core principles", "'=HYPERLINK(1)"),
+                ("Bob Okafor", "Northbridge Cloud", "Core principles", "[hidden by moderator]"),
+            ],
+        ),
+    ],
+)
+def test_comments_are_exported_after_the_answers_in_every_profile(
+    consultation, alice, bob, commented, profile, expected
+):
+    pseudonyms = {"alice": alice.pseudonym, "bob": bob.pseudonym}
+
+    rows = [row for row in export_rows(consultation, profile) if row["item_type"] == "comment"]
+
+    assert [(row["participant"], row["organisation"], row["section"], row["answer"]) for row in rows] == [
+        (pseudonyms.get(who, who), org, sec, text) for who, org, sec, text in expected
+    ]
+    assert {row["resource"] for row in rows} == {"Principles for Responsible AI Innovation"}
+    assert {(row["question_no"], row["question"]) for row in rows} == {("", "")}
+
+
+def test_comments_of_participants_who_may_not_be_quoted_are_withheld(consultation, resource):
+    eve = make_participant(consultation, "Eve", "eve@example.org", attribution="not_quoted")
+    comment(eve, resource, "Off the record")
+    submit(eve)
+
+    rows = export_rows(consultation, "chatham-house")
+
+    assert [row["answer"] for row in rows] == ["[not to be quoted]"]
+
+
+def test_draft_and_empty_comments_are_not_exported(consultation, alice, bob, resource, section):
+    comment(bob, resource, "Draft only")
+    comment(alice, resource, "  ")
+    submit(alice)
+
+    assert export_rows(consultation, "identified") == []
+
+
+def test_exporting_comments_costs_the_same_for_3_and_30(
+    consultation, resource, section, django_assert_max_num_queries
+):
+    def export_with(start: int, count: int) -> int:
+        for i in range(start, start + count):
+            participant = make_participant(consultation, f"P {i}", f"p{i}@example.org", attribution="named")
+            comment(participant, resource, f"Comment {i}", section=section)
+            submit(participant)
+        with django_assert_max_num_queries(2):
+            return len(export_rows(consultation, "chatham-house"))
+
+    assert export_with(0, 3) == 3
+    assert export_with(3, 27) == 30
+
+
+def test_the_export_command_includes_comments(consultation, commented, tmp_path):
+    out = tmp_path / "export.csv"
+
+    call_command("export_feedback", "tech-providers", "-o", str(out), stderr=io.StringIO())
+
+    rows = list(csv.DictReader(out.open(newline="", encoding="utf-8")))
+    assert [row["item_type"] for row in rows] == ["comment"] * 3
+    assert "Alice Martin" not in out.read_text()
+
+
+# The organisers' comment queue
+
+
+def post_action(client, action: str, objects: list, url: str = "/admin/feedback/comment/"):
+    return client.post(url, {"action": action, "index": 0, ACTION_CHECKBOX_NAME: [obj.pk for obj in objects]})
+
+
+def test_the_comment_queue_shows_pending_comments_by_default(olga_client, commented):
+    commented[0].status = Comment.Status.APPROVED
+    commented[0].save()
+
+    page = olga_client.get("/admin/feedback/comment/").content.decode()
+
+    assert "HYPERLINK" in page
+    assert "Whole: too long" not in page
+    assert "Hide me" not in page  # hidden, not pending
+    everything = olga_client.get("/admin/feedback/comment/?status=all").content.decode()
+    assert "Whole: too long" in everything and "Hide me" in everything
+
+
+@pytest.mark.parametrize(
+    ("action", "status"),
+    [("approve", Comment.Status.APPROVED), ("hide", Comment.Status.HIDDEN), ("flag", Comment.Status.FLAGGED)],
+)
+def test_moderation_actions_on_comments_set_the_status_and_who(olga_client, olga, commented, action, status):
+    response = post_action(olga_client, action, commented[:2])
+
+    assert response.status_code == 302
+    for moderated in Comment.objects.filter(pk__in=[c.pk for c in commented[:2]]):
+        assert (moderated.status, moderated.moderated_by) == (status, olga)
+        assert moderated.moderated_at is not None
+    page = olga_client.get(response["Location"]).content.decode()
+    assert f"Marked 2 comments as {status.label.lower()}." in page
+
+
+def test_organisers_record_a_disposition_and_reply_but_never_change_the_text(olga_client, olga, commented):
+    target = commented[1]
+
+    response = olga_client.post(
+        f"/admin/feedback/comment/{target.pk}/change/",
+        {
+            "status": "approved",
+            "moderator_note": "Useful",
+            "disposition": "partly_accepted",
+            "organiser_reply": "We added proportionality to principle 3.",
+            "text": "Rewritten by an organiser",
+        },
+    )
+
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert target.text == "=HYPERLINK(1)"
+    assert (target.disposition, target.organiser_reply) == (
+        "partly_accepted",
+        "We added proportionality to principle 3.",
+    )
+    assert (target.status, target.moderated_by, target.moderator_note) == ("approved", olga, "Useful")
+
+
+def test_staff_outside_the_organiser_group_cannot_open_the_comment_queue(client, db, commented):
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create_user("sam", "sam@example.org", "pw", is_staff=True))
+
+    assert client.get("/admin/feedback/comment/").status_code == 403
+
+
+def test_comments_cannot_be_added_or_deleted_in_the_admin(olga_client, commented):
+    assert olga_client.get("/admin/feedback/comment/add/").status_code == 403
+    assert olga_client.get(f"/admin/feedback/comment/{commented[0].pk}/delete/").status_code == 403
+
+
+def test_the_comment_queue_escapes_the_participants_text(olga_client, alice, resource):
+    comment(alice, resource, "<b>bold</b>")
+
+    page = olga_client.get("/admin/feedback/comment/").content.decode()
+
+    assert "<b>bold</b>" not in page
+    assert "&lt;b&gt;bold&lt;/b&gt;" in page
+
+
+def test_the_comment_queue_costs_the_same_for_2_and_20_comments(
+    olga_client, consultation, resource, section, django_assert_max_num_queries
+):
+    def add(start: int, count: int) -> None:
+        for i in range(start, start + count):
+            participant = make_participant(consultation, f"Person {i}", f"person{i}@example.org")
+            comment(participant, resource, f"Remark {i}", section=section if i % 2 else None)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert olga_client.get("/admin/feedback/comment/").status_code == 200
+        return len(captured)
+
+    add(0, 2)
+    queries()
+    few = queries()
+    add(2, 18)
+    with django_assert_max_num_queries(few):
+        page = olga_client.get("/admin/feedback/comment/").content.decode()
+    assert "Person 19" in page
+
+
+def test_a_response_page_lists_its_comments_read_only(olga_client, alice, commented):
+    page = olga_client.get(f"/admin/feedback/response/{alice.response.pk}/change/").content.decode()
+
+    assert "Whole: too long" in page
+    assert 'name="comments-0-text"' not in page
+
+
+def test_exporting_selected_comments_and_a_whole_consultation(
+    olga_client, consultation, commented, questions
+):
+    from tests.conftest import answer
+
+    answer(Participant.objects.get(name="Alice Martin"), questions[0], "An answer")
+
+    selected = post_action(olga_client, "export_csv", commented[:1])
+    rows = list(csv.DictReader(io.StringIO(b"".join(selected.streaming_content).decode())))
+    assert [(row["item_type"], row["answer"]) for row in rows] == [("comment", "Whole: too long")]
+
+    whole = post_action(
+        olga_client, "export_answers_csv", [consultation], url="/admin/feedback/consultation/"
+    )
+    rows = list(csv.DictReader(io.StringIO(b"".join(whole.streaming_content).decode())))
+    assert [row["item_type"] for row in rows] == ["answer", "comment", "comment", "comment"]
+
+
+# The model's own rules
+
+
+def test_one_comment_per_section_and_one_on_the_whole_resource(alice, resource, section):
+    comment(alice, resource, "Section", section=section)
+    comment(alice, resource, "Whole")
+
+    with pytest.raises(IntegrityError):
+        comment(alice, resource, "Whole again")
+
+
+def test_a_second_comment_on_the_same_section_is_refused_by_the_database(alice, resource, section):
+    comment(alice, resource, "Section", section=section)
+
+    with pytest.raises(IntegrityError):
+        comment(alice, resource, "Again", section=section)
+
+
+def test_a_comment_on_a_section_of_another_resource_does_not_validate(alice, resource, other_resource):
+    response = Response.objects.create(participant=alice)
+    stray = Comment(response=response, resource=resource, section=other_resource.sections.get(), text="x")
+
+    with pytest.raises(ValidationError) as error:
+        stray.full_clean()
+
+    assert "section" in error.value.message_dict
+
+
+def test_questions_without_a_resource_are_not_listed_on_it(alice_client, alice, resource, consultation):
+    Question.objects.create(consultation=consultation, number=5, text="General question")
+
+    assert (
+        "Guiding questions on this resource"
+        not in alice_client.get(PAGE.format(resource.pk)).content.decode()
+    )
