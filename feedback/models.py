@@ -59,11 +59,23 @@ class Consultation(models.Model):
     )
     contact_email = models.EmailField(_("contact email"), blank=True)
     is_published = models.BooleanField(_("published"), default=True)
+    codebook = models.ForeignKey(
+        "Codebook",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consultations",
+        verbose_name=_("theme code book"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("consultation")
         verbose_name_plural = _("consultations")
+        permissions = [
+            ("export_identified", _("Can export identified participant data")),
+            ("export_pseudonymised", _("Can export pseudonymised participant data")),
+        ]
         ordering = ["-opens_at"]
         constraints = [
             models.CheckConstraint(
@@ -312,6 +324,7 @@ class Participant(models.Model):
     invited_at = models.DateTimeField(_("invited at"), null=True, blank=True, editable=False)
     invite_expires_at = models.DateTimeField(_("invite expires at"), null=True, blank=True)
     first_opened_at = models.DateTimeField(_("first opened at"), null=True, blank=True, editable=False)
+    reminded_at = models.DateTimeField(_("last reminded at"), null=True, blank=True, editable=False)
     is_revoked = models.BooleanField(_("revoked"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -380,30 +393,15 @@ class Response(models.Model):
         return self.status == self.Status.SUBMITTED
 
 
-class AnswerQuerySet(models.QuerySet):
-    def pending(self) -> "AnswerQuerySet":
-        return self.filter(status=Answer.Status.PENDING)
+class Moderated(models.Model):
+    """What answers and comments share: moderation, redaction and coding by the organising team."""
 
-    def submitted(self) -> "AnswerQuerySet":
-        return self.filter(response__status=Response.Status.SUBMITTED)
-
-    def for_export(self) -> "AnswerQuerySet":
-        return self.select_related("question__resource", "response__participant__consultation").order_by(
-            "response__participant__consultation_id", "response__participant_id", "question__number"
-        )
-
-
-class Answer(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         APPROVED = "approved", _("Approved")
         HIDDEN = "hidden", _("Hidden")
         FLAGGED = "flagged", _("Flagged")
 
-    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="answers")
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
-    text = models.TextField(_("answer"), blank=True)
-    selected = models.JSONField(_("selected choices"), default=list, blank=True)
     status = models.CharField(
         _("moderation status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
@@ -417,6 +415,54 @@ class Answer(models.Model):
         verbose_name=_("moderated by"),
     )
     moderated_at = models.DateTimeField(_("moderated at"), null=True, blank=True)
+    # The participant's own words stay in `text`; a redaction is a second text shown and exported instead.
+    redacted_text = models.TextField(
+        _("redacted text"),
+        blank=True,
+        help_text=_("What is shown and exported instead of the original; empty when nothing is redacted."),
+    )
+    redaction_reason = models.TextField(_("reason for redaction"), blank=True)
+    redacted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("redacted by"),
+    )
+    redacted_at = models.DateTimeField(_("redacted at"), null=True, blank=True)
+    themes = models.ManyToManyField("Theme", blank=True, related_name="%(class)ss", verbose_name=_("themes"))
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_redacted(self) -> bool:
+        return bool(self.redacted_text)
+
+    def shown_value(self) -> str:
+        """What anyone but the audit trail sees: the redacted text when there is one, else the answer."""
+        return self.redacted_text or self.display_value()
+
+
+class AnswerQuerySet(models.QuerySet):
+    def pending(self) -> "AnswerQuerySet":
+        return self.filter(status=Answer.Status.PENDING)
+
+    def submitted(self) -> "AnswerQuerySet":
+        return self.filter(response__status=Response.Status.SUBMITTED)
+
+    def for_export(self) -> "AnswerQuerySet":
+        return self.select_related("question__resource", "response__participant__consultation").order_by(
+            "response__participant__consultation_id", "response__participant_id", "question__number"
+        )
+
+
+class Answer(Moderated):
+    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    text = models.TextField(_("answer"), blank=True)
+    selected = models.JSONField(_("selected choices"), default=list, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -478,10 +524,8 @@ class CommentQuerySet(models.QuerySet):
         )
 
 
-class Comment(models.Model):
+class Comment(Moderated):
     """A participant's comment on a draft resource, or on one section of it: one per response and place."""
-
-    Status = Answer.Status  # the same moderation vocabulary and queue filter as answers
 
     class Disposition(models.TextChoices):
         ACCEPTED = "accepted", _("Accepted")
@@ -503,19 +547,6 @@ class Comment(models.Model):
         help_text=_("Empty when the comment is on the whole resource."),
     )
     text = models.TextField(_("comment"), blank=True, max_length=COMMENT_MAX_LENGTH)
-    status = models.CharField(
-        _("moderation status"), max_length=10, choices=Status.choices, default=Status.PENDING
-    )
-    moderator_note = models.TextField(_("moderator note"), blank=True)
-    moderated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("moderated by"),
-    )
-    moderated_at = models.DateTimeField(_("moderated at"), null=True, blank=True)
     disposition = models.CharField(_("disposition"), max_length=20, choices=Disposition.choices, blank=True)
     organiser_reply = models.TextField(_("organisers' reply"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -599,3 +630,105 @@ class Revision(models.Model):
     def __str__(self) -> str:
         item = f"answer {self.answer_id}" if self.answer_id else f"comment {self.comment_id}"
         return f"{item} at {self.edited_at:%Y-%m-%d %H:%M}"
+
+
+class Codebook(models.Model):
+    """A set of themes to code answers and comments with, shared by the consultations of a series."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("theme code book")
+        verbose_name_plural = _("theme code books")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Theme(models.Model):
+    codebook = models.ForeignKey(
+        Codebook, on_delete=models.CASCADE, related_name="themes", verbose_name=_("code book")
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("broader theme"),
+    )
+    code = models.CharField(_("code"), max_length=20, help_text=_("Short and sortable, e.g. 2.3."))
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+        ordering = ["codebook", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["codebook", "code"], name="theme_code_unique"),
+            models.UniqueConstraint(fields=["codebook", "name"], name="theme_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class AuditEvent(models.Model):
+    """One organiser action that read participant data in bulk or changed it: who, when, what, before/after."""
+
+    class Action(models.TextChoices):
+        MODERATE = "moderate", _("Moderation")
+        REDACT = "redact", _("Redaction")
+        TAG = "tag", _("Theme tagging")
+        DISPOSE = "dispose", _("Disposition")
+        INVITE = "invite", _("Invitation")
+        IMPORT = "import", _("Import of invitees")
+        REVOKE = "revoke", _("Revocation")
+        REMIND = "remind", _("Reminder")
+        EXPORT = "export", _("Export")
+        CHANGE = "change", _("Change")
+        DUPLICATE = "duplicate", _("Duplication")
+        PERMISSION = "permission", _("Permission change")
+
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    # Kept as text too, so the trail still names the person after their account is deleted.
+    actor_name = models.CharField(_("who (name)"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    consultation = models.ForeignKey(
+        Consultation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("consultation"),
+    )
+    object_type = models.CharField(_("object type"), max_length=50, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict, blank=True)
+    count = models.PositiveIntegerField(_("items"), default=1)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit trail")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["-at"], name="audit_at_idx"),
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()} {self.object_repr}"

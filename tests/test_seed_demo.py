@@ -102,3 +102,9 @@ def test_seed_demo_runs_again_without_duplicating_or_losing_answers(client, db):
     assert authenticate(username=username, password=password) is not None
     new_token = re.search(r"/i/(\S+)/", second).group(1)
     assert client.get(f"/i/{new_token}/").status_code == 200
+
+
+def test_seed_demo_codes_the_consultation_with_the_toolkit_principles(db):
+    seed()
+
+    assert Consultation.objects.get().codebook.themes.count() == 23

@@ -14,9 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from feedback import services
-from feedback.models import Consultation, ConsultationResource, Participant, Question, Resource
+from feedback.models import Codebook, Consultation, ConsultationResource, Participant, Question, Resource
 
 SLUG = "tech-providers-2022"
+TOOLKIT_CODEBOOK = "Toolkit principles for responsible AI innovation"
 ORGANISER_USERNAME = "organiser"
 MEETING_TZ = ZoneInfo("Europe/Paris")  # CET in November; INTERPOL's headquarters are in Lyon.
 
@@ -127,7 +128,7 @@ RESOURCES = [
             (
                 "Human autonomy",
                 "Instrumental principles: human agency; human control and oversight; privacy; "
-                "transparency and explainability.",
+                "transparency; explainability.",
             ),
             (
                 "Fairness",
@@ -273,6 +274,8 @@ class Command(BaseCommand):
                 "confidentiality": "INTERPOL For official use only",
                 "contact_email": "toolkit-consultation@example.org",
                 "is_published": True,
+                # Loaded by migration 0007: the Toolkit's principles as the code book for the series.
+                "codebook": Codebook.objects.filter(name=TOOLKIT_CODEBOOK).first(),
             },
         )
         return consultation
