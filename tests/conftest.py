@@ -1,4 +1,4 @@
-"""Personas and the consultation they meet in: alice and bob take part, olga organises, carol is elsewhere."""
+"""Personas: alice and bob take part, carol takes part elsewhere; olga organises, mona moderates, ann analyses."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -142,6 +142,26 @@ def olga(db) -> User:
 def olga_client(client: Client, olga: User) -> Client:
     client.force_login(olga)
     return client
+
+
+def staff_in(group: str, username: str) -> User:
+    user = User.objects.create_user(
+        username, f"{username}@example.org", f"{username}-password", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def mona(db) -> User:
+    """The moderator: moderates and codes, sees no identities, exports nothing."""
+    return staff_in("Moderator", "mona")
+
+
+@pytest.fixture
+def ann(db) -> User:
+    """The analyst: reads and exports pseudonymised data, changes nothing."""
+    return staff_in("Analyst", "ann")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
