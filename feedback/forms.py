@@ -6,7 +6,8 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from feedback.models import COMMENT_MAX_LENGTH, Participant, Question
+from feedback import invitees
+from feedback.models import COMMENT_MAX_LENGTH, Consultation, Participant, Question
 
 
 class ProfileForm(forms.ModelForm):
@@ -123,3 +124,49 @@ class CommentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
         help_text=_("Up to 5,000 characters. Only you and the organisers can read it."),
     )
+
+
+# The organisers' invitation forms in the admin
+
+
+class InviteeUploadForm(forms.Form):
+    consultation = forms.ModelChoiceField(queryset=Consultation.objects.all(), label=_("Consultation"))
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "UTF-8, up to 1 MB and 5,000 rows, with a header row naming the columns name, email, organisation, "
+            "organisation_type, country. Organisation type: its code or English name; country: its two-letter "
+            "code or English name."
+        ),
+    )
+
+    def clean_file(self) -> Any:
+        file = self.cleaned_data["file"]
+        if file.size > invitees.MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 1 MB."), code="file_too_large")
+        return file
+
+
+class InviteeConfirmForm(forms.Form):
+    payload = forms.CharField(widget=forms.HiddenInput)
+    send = forms.BooleanField(label=_("Send invitation links now"), required=False)
+
+
+class InviteExpiryForm(forms.Form):
+    expires_at = forms.DateTimeField(
+        label=_("Links stop working at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("In the site's time zone."),
+    )
+    no_expiry = forms.BooleanField(label=_("No expiry"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("no_expiry") and cleaned.get("expires_at"):
+            raise forms.ValidationError(
+                _("Give a date and time, or choose no expiry, not both."), code="both"
+            )
+        if not cleaned.get("no_expiry") and not cleaned.get("expires_at") and not self.errors:
+            raise forms.ValidationError(_("Give a date and time, or choose no expiry."), code="neither")
+        return cleaned

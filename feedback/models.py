@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -276,6 +276,25 @@ class ParticipantQuerySet(models.QuerySet):
             Q(invite_expires_at__isnull=True) | Q(invite_expires_at__gt=now)
         )
 
+    def due_for_reminder(
+        self, *, now: datetime, closing_within: timedelta, min_interval: timedelta
+    ) -> "ParticipantQuerySet":
+        """Invited, not revoked or expired, not submitted, not reminded lately, in an open consultation
+        that closes within `closing_within`."""
+        return (
+            self.filter(
+                consultation__is_published=True,
+                consultation__opens_at__lte=now,
+                consultation__closes_at__gt=now,
+                consultation__closes_at__lte=now + closing_within,
+                invited_at__isnull=False,
+                is_revoked=False,
+            )
+            .filter(Q(invite_expires_at__isnull=True) | Q(invite_expires_at__gt=now))
+            .filter(Q(reminded_at__isnull=True) | Q(reminded_at__lte=now - min_interval))
+            .exclude(response__status=Response.Status.SUBMITTED)
+        )
+
 
 class Participant(models.Model):
     class OrganisationType(models.TextChoices):
@@ -297,6 +316,14 @@ class Participant(models.Model):
             _("Unattributed (Chatham House rule): quote without naming me or my organisation"),
         )
         NOT_QUOTED = "not_quoted", _("Not to be quoted: use my input for analysis only")
+
+    class InvitationState(models.TextChoices):
+        # Derived from the invitation times and the response, never stored: no field uses these choices.
+        NOT_SENT = "not_sent", _("Not sent")
+        SENT = "sent", _("Sent")
+        OPENED = "opened", _("Opened")
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
 
     consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="participants")
     name = models.CharField(_("name"), max_length=200)
@@ -358,6 +385,23 @@ class Participant(models.Model):
         self.token_hash = hash_token(token)
         self.invited_at = timezone.now()
         return token
+
+    def invite_has_expired(self, now: datetime | None = None) -> bool:
+        return self.invite_expires_at is not None and self.invite_expires_at <= (now or timezone.now())
+
+    def invitation_state(self) -> "Participant.InvitationState":
+        """How far the participant got, from the invitation times and their response (select_related it)."""
+        # A missing one-to-one raises an exception that is also an AttributeError, so getattr can default it.
+        response = getattr(self, "response", None)
+        if response is not None and response.status == Response.Status.SUBMITTED:
+            return self.InvitationState.SUBMITTED
+        if response is not None and response.last_edited_at is not None:
+            return self.InvitationState.DRAFT
+        if self.first_opened_at is not None or response is not None:
+            return self.InvitationState.OPENED
+        if self.invited_at is not None:
+            return self.InvitationState.SENT
+        return self.InvitationState.NOT_SENT
 
 
 class Response(models.Model):
@@ -472,6 +516,7 @@ class Answer(Moderated):
         verbose_name = _("answer")
         verbose_name_plural = _("answers")
         ordering = ["question__number"]
+        indexes = [models.Index(fields=["status", "id"], name="answer_queue_idx")]
         constraints = [
             models.UniqueConstraint(fields=["response", "question"], name="answer_unique_per_question"),
             models.CheckConstraint(
@@ -481,7 +526,8 @@ class Answer(Moderated):
         ]
 
     def __str__(self) -> str:
-        return f"Q{self.question.number}: {self.display_value()[:60]}"
+        # shown_value: a redacted passage must not come back through lists, labels or the audit trail.
+        return f"Q{self.question.number}: {self.shown_value()[:60]}"
 
     def display_value(self) -> str:
         """The answer as one line of text: the written text, or the chosen options joined."""
@@ -558,6 +604,7 @@ class Comment(Moderated):
         verbose_name = _("comment")
         verbose_name_plural = _("comments")
         ordering = ["resource__title", "section__position"]
+        indexes = [models.Index(fields=["status", "id"], name="comment_queue_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["response", "resource", "section"], name="comment_unique_per_section"
@@ -579,7 +626,7 @@ class Comment(Moderated):
         ]
 
     def __str__(self) -> str:
-        return f"{self.resource_id}/{self.section_id or '-'}: {self.text[:60]}"
+        return f"{self.resource_id}/{self.section_id or '-'}: {self.shown_value()[:60]}"
 
     def clean(self) -> None:
         if self.section_id is not None and self.section.resource_id != self.resource_id:

@@ -1,6 +1,7 @@
 """Writes that span several models: invitations, saving answers, submitting, moderation."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -11,18 +12,25 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from feedback import audit
+from feedback.invitees import Invitee
 from feedback.models import (
     COMMENT_MAX_LENGTH,
     Answer,
+    AuditEvent,
     Comment,
+    Consultation,
+    ConsultationResource,
     Participant,
     Question,
     Resource,
     ResourceSection,
     Response,
     Revision,
+    Theme,
 )
 
 
@@ -45,12 +53,40 @@ def issue_invite(*, participant: Participant) -> str:
     return invite_url(token)
 
 
-def send_invitation(*, participant: Participant) -> None:
+def send_invitation(*, participant: Participant, by: Any = None) -> None:
+    """Mail the participant a fresh link and record the invitation (never the link) in the audit trail."""
+    invited_before = participant.invited_at
     url = issue_invite(participant=participant)
+    audit.record(
+        actor=by,
+        action=AuditEvent.Action.INVITE,
+        consultation=participant.consultation,
+        obj=participant,
+        before={"invited_at": _iso(invited_before)},
+        after={"invited_at": _iso(participant.invited_at)},
+    )
     context = {"participant": participant, "consultation": participant.consultation, "url": url}
     body = render_to_string("feedback/email/invitation.txt", context)
     subject = _("Invitation: %(title)s") % {"title": participant.consultation.title}
     transaction.on_commit(lambda: send_mail(subject, body, None, [participant.email]))
+
+
+@transaction.atomic
+def revoke_invitations(*, participants: QuerySet[Participant], by: Any = None) -> int:
+    """Make the participants' links stop working; one REVOKE event each, in constant queries."""
+    chosen = list(participants)
+    revoked = Participant.objects.filter(pk__in=[p.pk for p in chosen]).update(is_revoked=True)
+    audit.record_each(
+        actor=by,
+        action=AuditEvent.Action.REVOKE,
+        changes=((p, {"is_revoked": p.is_revoked}, {"is_revoked": True}) for p in chosen),
+        consultation_of=lambda p: p.consultation_id,
+    )
+    return revoked
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def open_invitation(*, participant: Participant) -> Response:
@@ -73,6 +109,14 @@ def confirm_profile(*, participant: Participant, fields: Mapping[str, Any]) -> N
         participant.consented_at = timezone.now()
     participant.full_clean()
     participant.save()
+
+
+REDACTION_FIELDS = ("redacted_text", "redaction_reason", "redacted_by", "redacted_at")
+
+
+def _drop_redaction(item: Answer | Comment) -> None:
+    item.redacted_text, item.redaction_reason = "", ""
+    item.redacted_by, item.redacted_at = None, None
 
 
 def _answer_fields(question: Question, value: Any) -> dict[str, Any]:
@@ -111,8 +155,18 @@ def save_answers(*, response: Response, values: Mapping[Question, Any]) -> int:
             # An edited answer goes back to the moderation queue, as if nobody had moderated it yet.
             answer.status = Answer.Status.PENDING
             answer.moderated_by, answer.moderated_at = None, None
+            # A redaction was of words that are gone now; the moderator redacts the new text if need be.
+            _drop_redaction(answer)
             answer.save(
-                update_fields=["text", "selected", "status", "moderated_by", "moderated_at", "updated_at"]
+                update_fields=[
+                    "text",
+                    "selected",
+                    "status",
+                    "moderated_by",
+                    "moderated_at",
+                    *REDACTION_FIELDS,
+                    "updated_at",
+                ]
             )
             changed += 1
     if revisions:
@@ -170,7 +224,10 @@ def save_comment(
     # An edited comment goes back to the moderation queue, as if nobody had moderated it yet.
     comment.status = Comment.Status.PENDING
     comment.moderated_by, comment.moderated_at = None, None
-    comment.save(update_fields=["text", "status", "moderated_by", "moderated_at", "updated_at"])
+    _drop_redaction(comment)
+    comment.save(
+        update_fields=["text", "status", "moderated_by", "moderated_at", *REDACTION_FIELDS, "updated_at"]
+    )
     _touch(response)
     return comment
 
@@ -245,7 +302,8 @@ def moderate_answers(*, answers: QuerySet[Answer] | Iterable[Answer], status: st
         raise ValueError(status)
     if not isinstance(answers, QuerySet):
         answers = Answer.objects.filter(pk__in=[a.pk for a in answers])
-    return answers.update(status=status, moderated_by=by, moderated_at=timezone.now())
+    # str(answer) names the question number, and the trail files each event under its consultation.
+    return _moderate(answers.select_related("question", "response__participant"), status=status, by=by)
 
 
 def moderate_comments(*, comments: QuerySet[Comment] | Iterable[Comment], status: str, by: Any) -> int:
@@ -254,4 +312,346 @@ def moderate_comments(*, comments: QuerySet[Comment] | Iterable[Comment], status
         raise ValueError(status)
     if not isinstance(comments, QuerySet):
         comments = Comment.objects.filter(pk__in=[c.pk for c in comments])
-    return comments.update(status=status, moderated_by=by, moderated_at=timezone.now())
+    return _moderate(comments.select_related("response__participant"), status=status, by=by)
+
+
+@transaction.atomic
+def _moderate(items: QuerySet[Answer] | QuerySet[Comment], *, status: str, by: Any) -> int:
+    """Update the items' status and record one MODERATE event per item: three queries whatever the number."""
+    chosen = list(items)
+    updated = items.model.objects.filter(pk__in=[item.pk for item in chosen]).update(
+        status=status, moderated_by=by, moderated_at=timezone.now()
+    )
+    audit.record_each(
+        actor=by,
+        action=AuditEvent.Action.MODERATE,
+        changes=((item, {"status": item.status}, {"status": status}) for item in chosen),
+        consultation_of=lambda item: item.response.participant.consultation_id,
+    )
+    return updated
+
+
+REDACTED = "[redacted]"
+
+
+def _locked(item: Answer | Comment) -> Answer | Comment:
+    # of=self: the default orderings join other tables, and PostgreSQL cannot lock the nullable side of a join.
+    return (
+        type(item)
+        .objects.select_for_update(of=("self",))
+        .select_related("response__participant__consultation")
+        .get(pk=item.pk)
+    )
+
+
+def _copy_redaction(source: Answer | Comment, target: Answer | Comment) -> None:
+    for name in REDACTION_FIELDS:
+        setattr(target, name, getattr(source, name))
+
+
+@transaction.atomic
+def redact(*, item: Answer | Comment, passage: str, reason: str, by: Any) -> None:
+    """Replace every occurrence of the passage in what the item shows with [redacted], keeping the original.
+
+    The participant's own words stay in `text` (the audit trail and the participant still see them); the
+    redacted text is what the queues and every export show instead.
+    """
+    if not passage.strip():
+        raise ValidationError(_("Give the passage to redact."), code="passage_required")
+    if not reason.strip():
+        raise ValidationError(_("Give a reason for the redaction."), code="reason_required")
+    current = _locked(item)
+    shown = current.shown_value()
+    if passage not in shown:
+        raise ValidationError(
+            _("The passage does not occur in the text as it is shown now."), code="passage_not_found"
+        )
+    current.redacted_text = shown.replace(passage, REDACTED)
+    reason = reason.strip()
+    current.redaction_reason = f"{current.redaction_reason}\n{reason}" if current.redaction_reason else reason
+    current.redacted_by, current.redacted_at = by, timezone.now()
+    current.save(update_fields=list(REDACTION_FIELDS))
+    _copy_redaction(current, item)
+    audit.record(
+        actor=by,
+        action=AuditEvent.Action.REDACT,
+        consultation=current.response.participant.consultation,
+        obj=current,
+        before={"text": shown},
+        after={"text": current.redacted_text},
+        details={"reason": reason},
+    )
+
+
+@transaction.atomic
+def clear_redaction(*, item: Answer | Comment, by: Any) -> None:
+    """Show the participant's original words again; the trail keeps what was redacted and why."""
+    current = _locked(item)
+    if not current.is_redacted:
+        return
+    shown = current.shown_value()
+    reasons = current.redaction_reason
+    _drop_redaction(current)
+    current.save(update_fields=list(REDACTION_FIELDS))
+    _copy_redaction(current, item)
+    audit.record(
+        actor=by,
+        action=AuditEvent.Action.REDACT,
+        consultation=current.response.participant.consultation,
+        obj=current,
+        before={"text": shown},
+        after={"text": current.display_value()},
+        details={"cleared": True, "reasons": reasons},
+    )
+
+
+def _theme_codes(themes: Iterable[Theme]) -> list[str]:
+    return sorted(theme.code for theme in themes)
+
+
+@transaction.atomic
+def tag(
+    *,
+    items: QuerySet[Answer] | QuerySet[Comment] | Iterable[Answer | Comment],
+    themes: Iterable[Theme],
+    by: Any,
+    remove: bool = False,
+) -> int:
+    """Add the themes to (or remove them from) many answers or comments; returns how many items changed.
+
+    A theme is only ever added to an item whose consultation codes with the theme's code book. Five queries
+    whatever the number of items: the items, their current themes, one write, one audit INSERT.
+    """
+    themes = list(themes)
+    if not isinstance(items, QuerySet):
+        items = list(items)
+        if not items:
+            return 0
+        items = type(items[0]).objects.filter(pk__in=[item.pk for item in items])
+    model = items.model
+    through = model.themes.through
+    item_field = f"{model._meta.model_name}_id"
+    # str(answer) names its question; the consultation gives the code book and files the audit events.
+    related = ["question"] if model is Answer else []
+    chosen = list(items.select_related(*related, "response__participant__consultation").order_by())
+    by_pk = {item.pk: item for item in chosen}
+    before: dict[int, set[str]] = {pk: set() for pk in by_pk}
+    current: set[tuple[int, int]] = set()
+    links = through.objects.filter(**{f"{item_field}__in": list(by_pk)}).select_related("theme")
+    for link in links:
+        before[getattr(link, item_field)].add(link.theme.code)
+        current.add((getattr(link, item_field), link.theme_id))
+    if remove:
+        pairs = {(pk, theme.pk) for pk in by_pk for theme in themes} & current
+        theme_pks = [theme.pk for theme in themes]
+        if pairs:
+            through.objects.filter(**{f"{item_field}__in": list(by_pk), "theme_id__in": theme_pks}).delete()
+    else:
+        pairs = {
+            (item.pk, theme.pk)
+            for item in chosen
+            for theme in themes
+            if theme.codebook_id == item.response.participant.consultation.codebook_id
+        } - current
+        through.objects.bulk_create(
+            [through(**{item_field: pk, "theme_id": theme_pk}) for pk, theme_pk in pairs],
+            ignore_conflicts=True,
+        )
+    code_of = {theme.pk: theme.code for theme in themes}
+    after = {pk: set(codes) for pk, codes in before.items()}
+    for pk, theme_pk in pairs:
+        if remove:
+            after[pk].discard(code_of[theme_pk])
+        else:
+            after[pk].add(code_of[theme_pk])
+    changed = [pk for pk in by_pk if after[pk] != before[pk]]
+    audit.record_each(
+        actor=by,
+        action=AuditEvent.Action.TAG,
+        changes=(
+            (by_pk[pk], {"themes": sorted(before[pk])}, {"themes": sorted(after[pk])}) for pk in changed
+        ),
+        consultation_of=lambda item: item.response.participant.consultation_id,
+        details={"remove": remove},
+    )
+    return len(changed)
+
+
+@transaction.atomic
+def set_themes(*, item: Answer | Comment, themes: Iterable[Theme], by: Any) -> bool:
+    """Tag one item with exactly these themes (the change form); returns whether anything changed."""
+    themes = list(themes)
+    before = _theme_codes(item.themes.all())
+    item.themes.set(themes)
+    after = _theme_codes(themes)
+    if before == after:
+        return False
+    audit.record(
+        actor=by,
+        action=AuditEvent.Action.TAG,
+        consultation=item.response.participant.consultation,
+        obj=item,
+        before={"themes": before},
+        after={"themes": after},
+    )
+    return True
+
+
+# Invitees, expiry, reminders and duplication (the organisers' invitation workspace)
+
+
+@transaction.atomic
+def import_invitees(
+    *, consultation: Consultation, rows: Sequence[Invitee], by: Any, send: bool = False
+) -> list[Participant]:
+    """Add validated invitees to the consultation in one transaction; optionally mail their links now.
+
+    Raises IntegrityError when someone with one of these emails was added since the rows were validated.
+    """
+    participants = Participant.objects.bulk_create(
+        [Participant(consultation=consultation, **row.participant_fields()) for row in rows]
+    )
+    audit.record(
+        actor=by,
+        action=AuditEvent.Action.IMPORT,
+        consultation=consultation,
+        obj=consultation,
+        count=len(participants),
+        details={"participants": [p.pk for p in participants], "sent": send},
+    )
+    if send:
+        for participant in participants:
+            send_invitation(participant=participant, by=by)
+    return participants
+
+
+@transaction.atomic
+def set_invite_expiry(*, participants: QuerySet[Participant], expires_at: Any, by: Any) -> int:
+    """Set (or with None, clear) when the participants' links stop working; one CHANGE event each."""
+    chosen = list(
+        participants.select_related(None).only(
+            "pk", "name", "organisation", "consultation", "invite_expires_at"
+        )
+    )
+    Participant.objects.filter(pk__in=[p.pk for p in chosen]).update(invite_expires_at=expires_at)
+    audit.record_each(
+        actor=by,
+        action=AuditEvent.Action.CHANGE,
+        changes=(
+            (p, {"invite_expires_at": _iso(p.invite_expires_at)}, {"invite_expires_at": _iso(expires_at)})
+            for p in chosen
+        ),
+        consultation_of=lambda p: p.consultation_id,
+    )
+    return len(chosen)
+
+
+def send_reminder(*, participant: Participant, now: datetime, min_interval: timedelta) -> bool:
+    """Mail the participant a fresh link and a reminder of the deadline, unless someone else just did.
+
+    Returns whether this call sent it: the conditional UPDATE claims the participant, so of two concurrent
+    runs (two cron hosts, a manual run) only the one whose UPDATE matched sends.
+    """
+    with transaction.atomic():
+        # The claim checks again what may have changed since the list was read: a submit, a revocation.
+        claimed = (
+            Participant.objects.filter(pk=participant.pk, is_revoked=False)
+            .filter(Q(reminded_at__isnull=True) | Q(reminded_at__lte=now - min_interval))
+            .exclude(response__status=Response.Status.SUBMITTED)
+            .update(reminded_at=now)
+        )
+        if not claimed:
+            return False
+        before = participant.reminded_at
+        participant.reminded_at = now
+        url = issue_invite(participant=participant)
+        consultation = participant.consultation
+        audit.record(
+            actor=None,
+            action=AuditEvent.Action.REMIND,
+            consultation=consultation,
+            obj=participant,
+            before={"reminded_at": _iso(before)},
+            after={"reminded_at": _iso(now)},
+        )
+        with timezone.override(consultation.tz):
+            deadline = date_format(timezone.localtime(consultation.closes_at), "DATETIME_FORMAT")
+        context = {
+            "participant": participant,
+            "consultation": consultation,
+            "url": url,
+            "deadline": deadline,
+        }
+        body = render_to_string("feedback/email/reminder.txt", context)
+        subject = _("Reminder: %(title)s closes on %(deadline)s") % {
+            "title": consultation.title,
+            "deadline": deadline,
+        }
+        transaction.on_commit(lambda: send_mail(subject, body, None, [participant.email]))
+    return True
+
+
+def _free_copy_slug(slug: str) -> str:
+    max_length = Consultation._meta.get_field("slug").max_length
+    base = f"{slug[: max_length - len('-copy-999')]}-copy"
+    taken = set(Consultation.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
+
+
+@transaction.atomic
+def duplicate_consultation(*, consultation: Consultation, by: Any) -> Consultation:
+    """Start the next consultation of a series: the same set-up, unpublished, without participants."""
+    original_pk = consultation.pk
+    copy = Consultation.objects.get(pk=original_pk)
+    title_max = Consultation._meta.get_field("title").max_length
+    title = _("%(title)s (copy)") % {"title": consultation.title}
+    if len(title) > title_max:
+        title = _("%(title)s (copy)") % {"title": consultation.title[: title_max - len(title)]}
+    copy.title = title
+    copy.is_published = False
+    copy.pk = None
+    copy._state.adding = True
+    for _attempt in range(3):
+        copy.slug = _free_copy_slug(consultation.slug)
+        try:
+            # A savepoint, so a concurrent duplicate taking the same slug makes this try the next one.
+            with transaction.atomic():
+                copy.save()
+            break
+        except IntegrityError:
+            copy.pk = None
+            copy._state.adding = True
+    else:
+        raise IntegrityError("no free slug for the copy")
+    ConsultationResource.objects.bulk_create(
+        ConsultationResource(consultation=copy, resource_id=link.resource_id, position=link.position)
+        for link in ConsultationResource.objects.filter(consultation_id=original_pk)
+    )
+    questions = list(Question.objects.filter(consultation_id=original_pk).order_by("number"))
+    originals = [question.pk for question in questions]
+    for question in questions:
+        question.pk = None
+        question._state.adding = True
+        question.consultation = copy
+    Question.objects.bulk_create(questions)
+    for field in Question._meta.many_to_many:
+        # Any link a question gains later (e.g. to themes) follows it into the copy.
+        through = field.remote_field.through
+        source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+        new_pk = {old: new.pk for old, new in zip(originals, questions, strict=True)}
+        through.objects.bulk_create(
+            through(**{f"{source}_id": new_pk[row[source]], f"{target}_id": row[target]})
+            for row in through.objects.filter(**{f"{source}__in": originals}).values(source, target)
+        )
+    audit.record(
+        actor=by,
+        action=AuditEvent.Action.DUPLICATE,
+        consultation=copy,
+        obj=copy,
+        details={"from": original_pk, "from_slug": consultation.slug},
+    )
+    return copy

@@ -23,11 +23,11 @@ WHITENOISE_USE_FINDERS = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not the in-memory default: the live server's threads then share one database with real locking
     # (busy timeout) instead of shared-cache table locks that fail at once.
-    # One file per checkout, so two checkouts can run their suites at once.
+    # One file per test run (checkout and process), so suites running at once never share a database.
     import hashlib
     import tempfile
     from pathlib import Path
 
     checkout = hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:10]  # noqa: F405
-    test_db = Path(tempfile.gettempdir()) / f"consultation-test-{checkout}.sqlite3"
+    test_db = Path(tempfile.gettempdir()) / f"consultation-test-{checkout}-{os.getpid()}.sqlite3"
     DATABASES["default"]["TEST"] = {"NAME": str(test_db)}  # noqa: F405

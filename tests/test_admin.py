@@ -14,7 +14,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feedback.admin import InvitationState, invitation_state
 from feedback.models import Answer, Consultation, Participant, Question, Response
 from tests.conftest import answer, make_participant, submit
 
@@ -196,16 +195,16 @@ def test_the_invitation_state_follows_the_participant_through_the_invitation(
     answer(done, questions[0], "Done.")
     submit(done)
     expected = {
-        not_sent: InvitationState.NOT_SENT,
-        sent: InvitationState.SENT,
-        opened: InvitationState.OPENED,
-        draft: InvitationState.DRAFT,
-        done: InvitationState.SUBMITTED,
+        not_sent: Participant.InvitationState.NOT_SENT,
+        sent: Participant.InvitationState.SENT,
+        opened: Participant.InvitationState.OPENED,
+        draft: Participant.InvitationState.DRAFT,
+        done: Participant.InvitationState.SUBMITTED,
     }
 
     for participant, state in expected.items():
         fetched = Participant.objects.select_related("response").get(pk=participant.pk)
-        assert invitation_state(fetched) == state
+        assert fetched.invitation_state() == state
         listing = olga_client.get(f"/admin/feedback/participant/?invitation={state.value}").content.decode()
         shown = {p.name for p in expected if p.name in listing}
         assert shown == {participant.name}, state

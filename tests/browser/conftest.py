@@ -1,5 +1,6 @@
 """Browser tests: Debian's Chromium driven by Playwright against the live test server, with axe-core."""
 
+import importlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -71,3 +72,14 @@ def axe_violations(page: Page) -> list[dict]:
 def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{page.viewport_name}-{name}.png", full_page=True)
+
+
+@pytest.fixture(autouse=True)
+def migration_data(transactional_db: None) -> None:
+    """Put back what data migrations create (roles, the default code book): each browser test's flush empties it."""
+    from django.apps import apps
+
+    for name in ("0006_roles", "0007_toolkit_codebook"):
+        migration = importlib.import_module(f"feedback.migrations.{name}")
+        forwards = next(op.code for op in migration.Migration.operations)
+        forwards(apps, None)

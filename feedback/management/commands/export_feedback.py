@@ -1,12 +1,22 @@
 """Export a consultation's feedback from the command line; the default output never reveals identities."""
 
+import getpass
 from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from feedback import audit
 from feedback.exports import PROFILES, answers_for_export, comments_for_export, write_csv
-from feedback.models import Consultation
+from feedback.models import AuditEvent, Consultation
+
+
+def os_user() -> str:
+    """Who ran the command on the server: the trail's only clue to a person when there is no Django user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in the environment and no passwd entry (some containers)
+        return ""
 
 
 class Command(BaseCommand):
@@ -56,4 +66,19 @@ class Command(BaseCommand):
         else:
             # OutputWrapper adds a line end only when one is missing, and every CSV line ends in CRLF.
             rows = write_csv(answers, profile=profile, fh=self.stdout, comments=comments)
+        audit.record(
+            actor=None,
+            action=AuditEvent.Action.EXPORT,
+            consultation=consultation,
+            count=rows,
+            details={
+                "via": "command",
+                "os_user": os_user(),
+                "profile": profile,
+                "rows": rows,
+                "format": file_format,
+                "shape": shape,
+                "file": output or "stdout",
+            },
+        )
         self.stderr.write(f"Wrote {rows} rows to {output or 'stdout'}")
