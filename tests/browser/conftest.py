@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -83,3 +83,24 @@ def migration_data(transactional_db: None) -> None:
         migration = importlib.import_module(f"feedback.migrations.{name}")
         forwards = next(op.code for op in migration.Migration.operations)
         forwards(apps, None)
+
+
+def sign_in(page: Page, live_server_url: str, username: str, password: str) -> None:
+    page.goto(f"{live_server_url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    expect(
+        page.get_by_role("link", name="Log out").or_(page.get_by_role("button", name="Log out"))
+    ).to_be_visible()
+
+
+def organiser(username: str = "olga") -> tuple[str, str]:
+    """A staff account in the Organiser group; returns its username and password."""
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user(
+        username, f"{username}@example.org", f"{username}-password", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name="Organiser"))
+    return username, f"{username}-password"

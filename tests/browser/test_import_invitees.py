@@ -3,12 +3,11 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from feedback.models import Consultation, Participant
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import organiser, screenshot, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -30,12 +29,7 @@ def signed_in(live_server, page: Page) -> Page:
         opens_at=now,
         closes_at=now + timedelta(days=20),
     )
-    # A superuser: the flush between browser tests can leave the role groups empty; roles are tested elsewhere.
-    User.objects.create_superuser("olga", "olga@example.org", "olga-password")
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "olga")
-    page.fill("#id_password", "olga-password")
-    page.click("input[type=submit]")
+    sign_in(page, live_server.url, *organiser())
     return page
 
 
