@@ -1161,6 +1161,12 @@ class CommentAdmin(CodingAndRedaction, PseudonymousQueue, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Comment | None = None) -> bool:
         return False
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Comment | None = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.has_perm("feedback.dispose_comment"):
+            fields += ["disposition", "organiser_reply"]
+        return fields
+
     def save_model(self, request: HttpRequest, obj: Comment, form: forms.ModelForm, change: bool) -> None:
         # Save only the organisers' fields, so a participant's edit made while the form was open is kept.
         changed = [

@@ -605,6 +605,8 @@ class Comment(Moderated):
         verbose_name_plural = _("comments")
         ordering = ["resource__title", "section__position"]
         indexes = [models.Index(fields=["status", "id"], name="comment_queue_idx")]
+        # Recording what was done with a comment speaks for the organisers, so it is a right of its own.
+        permissions = [("dispose_comment", _("Can record the disposition of a comment and reply"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["response", "resource", "section"], name="comment_unique_per_section"

@@ -312,3 +312,20 @@ def test_moderators_and_analysts_cannot_duplicate_a_consultation(request, consul
     post_action(client, "/admin/feedback/consultation/", "duplicate", [consultation])
 
     assert type(consultation).objects.count() == 1
+
+
+@pytest.mark.parametrize(("persona", "recorded"), [("olga", True), ("mona", False)])
+def test_only_organisers_record_what_was_done_with_a_comment(request, answers, comments, persona, recorded):
+    client = signed_in(request, persona)
+    comment = comments[0]
+    url = f"/admin/feedback/comment/{comment.pk}/change/"
+    page = client.get(url).content.decode()
+    assert ('name="disposition"' in page) is recorded
+
+    client.post(
+        url,
+        {"status": "pending", "moderator_note": "", "disposition": "accepted", "organiser_reply": "Done."},
+    )
+
+    comment.refresh_from_db()
+    assert (comment.disposition == "accepted") is recorded
