@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from feedback import audit, exports, invitees, services
-from feedback.forms import InviteeConfirmForm, InviteeUploadForm, InviteExpiryForm
+from feedback.forms import ExportForm, InviteeConfirmForm, InviteeUploadForm, InviteExpiryForm
 from feedback.models import (
     Answer,
     AuditEvent,
@@ -74,18 +74,26 @@ def export_response(
     filename: str,
     consultation: Consultation | None = None,
 ) -> HttpResponse:
-    """Record the export (who, profile, rows, filters) in the audit trail, then stream the long CSV."""
-    # Counted before streaming: the response is written after this view returns, when it can no longer record.
-    rows = answers.count() + (comments.count() if comments is not None else 0)
+    """Write the long CSV to a temporary file, record the export (who, profile, rows, filters), send the file."""
+    export = exports.Export(answers=answers, comments=comments, profile=profile, consultation=consultation)
+    response = exports.file_response(export, file_format="csv", filename=filename)
+    rows = export.row_count
     filters = dict(request.GET.lists())
     audit.record(
         actor=request.user,
         action=AuditEvent.Action.EXPORT,
         consultation=consultation,
         count=rows,
-        details={"profile": profile, "rows": rows, "format": "csv", "filters": filters, "file": filename},
+        details={
+            "profile": profile,
+            "rows": rows,
+            "format": "csv",
+            "shape": "long",
+            "filters": filters,
+            "file": filename,
+        },
     )
-    return exports.csv_response(answers, comments=comments, profile=profile, filename=filename)
+    return response
 
 
 def jsonable(value: object) -> object:
@@ -160,9 +168,9 @@ class ConsultationAdmin(ExportPermissions, admin.ModelAdmin):
     list_filter = ["is_published", "stakeholder_group"]
     search_fields = ["title", "slug", "stakeholder_group"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["meeting_in_time_zone", "created_at"]
+    readonly_fields = ["meeting_in_time_zone", "created_at", "insights_published_at", "analysis_links"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "stakeholder_group", "is_published"]}),
+        (None, {"fields": ["title", "slug", "stakeholder_group", "is_published", "analysis_links"]}),
         (
             _("Description"),
             {"fields": ["summary", "background", "objective", "structure", "expected_outcomes"]},
@@ -178,6 +186,14 @@ class ConsultationAdmin(ExportPermissions, admin.ModelAdmin):
         ),
         (_("Feedback window"), {"fields": ["opens_at", "closes_at", "window_note"]}),
         (_("Confidentiality and contact"), {"fields": ["confidentiality", "contact_email", "created_at"]}),
+        (
+            _("Insights report"),
+            {
+                # Publishing is a button on the report page, so that it is audited; here it is only shown.
+                "fields": ["insights_summary", "insights_published_at"],
+                "description": _("The summary heads the insights report under /analysis/<slug>/insights/."),
+            },
+        ),
     ]
     inlines = [ConsultationResourceInline, QuestionInline]
     actions = ["duplicate", "export_answers_csv", "export_pseudonymised_csv"]
@@ -203,6 +219,18 @@ class ConsultationAdmin(ExportPermissions, admin.ModelAdmin):
     @admin.display(description=_("submitted"), ordering="submitted_count")
     def submitted_count(self, obj: Consultation) -> int:
         return obj.submitted_count
+
+    @admin.display(description=_("analysis"))
+    def analysis_links(self, obj: Consultation) -> str:
+        if obj.pk is None:
+            return self.get_empty_value_display()
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("feedback:analysis-dashboard", args=[obj.slug]),
+            _("Dashboard"),
+            reverse("feedback:analysis-search", args=[obj.slug]),
+            _("Search answers and comments"),
+        )
 
     @admin.display(description=_("meeting in its time zone"))
     def meeting_in_time_zone(self, obj: Consultation) -> str:
@@ -231,6 +259,94 @@ class ConsultationAdmin(ExportPermissions, admin.ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[Consultation]
     ) -> HttpResponse | None:
         return self._export(request, queryset, profile="pseudonymised", prefix="pseudonymised")
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<path:object_id>/export/",
+                self.admin_site.admin_view(self.export_view),
+                name="feedback_consultation_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        columns = list(super().get_list_display(request))
+        return [*columns, "export_link"] if self.export_profiles(request) else columns
+
+    @admin.display(description=_("export"))
+    def export_link(self, obj: Consultation) -> str:
+        url = reverse("admin:feedback_consultation_export", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Export feedback"))
+
+    def export_profiles(self, request: HttpRequest) -> list[tuple[str, str]]:
+        """The profiles this user may export: identified is the organisers' alone."""
+        identified = self.has_export_identified_permission(request)
+        allowed = [("identified", _("Identified: names and organisations"))] if identified else []
+        if identified or self.has_export_pseudonymised_permission(request):
+            allowed += [
+                ("pseudonymised", _("Pseudonymised: participant codes, no names or organisations")),
+                ("chatham-house", _("Chatham House: as each participant chose to be quoted")),
+            ]
+        return allowed
+
+    def export_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """GET shows the choices and, once chosen, how many rows they export; POST downloads the file."""
+        profiles = self.export_profiles(request)
+        if not profiles:
+            raise PermissionDenied
+        consultation = self.get_object(request, unquote(object_id))
+        if consultation is None:
+            raise Http404
+        if request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
+        data = request.POST if request.method == "POST" else (request.GET or None)
+        form = ExportForm(data, consultation=consultation, profiles=profiles)
+        counts = None
+        if form.is_bound and form.is_valid():
+            choice = form.cleaned_data
+            export = exports.Export.of(
+                consultation, profile=choice["profile"], shape=choice["shape"], filters=form.export_filters()
+            )
+            if request.method == "POST":
+                return self._export_download(request, consultation, export, choice)
+            counts = export.counts()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Export %(consultation)s") % {"consultation": consultation},
+            "opts": self.opts,
+            "original": consultation,
+            "form": form,
+            "counts": counts,
+            "query": list(request.GET.lists()) if counts is not None else [],
+        }
+        return TemplateResponse(request, "admin/feedback/consultation/export.html", context)
+
+    def _export_download(
+        self, request: HttpRequest, consultation: Consultation, export: exports.Export, choice: dict[str, Any]
+    ) -> HttpResponse:
+        file_format = choice["format"]
+        bom = choice["bom"] and file_format == "csv"
+        today = timezone.localdate().isoformat()
+        filename = f"{export.profile}-{export.shape}-{consultation.slug}-{today}.{file_format}"
+        response = exports.file_response(export, file_format=file_format, filename=filename, bom=bom)
+        audit.record(
+            actor=request.user,
+            action=AuditEvent.Action.EXPORT,
+            consultation=consultation,
+            count=export.row_count,
+            details={
+                "via": "export page",
+                "profile": export.profile,
+                "shape": export.shape,
+                "format": file_format,
+                "bom": bom,
+                "rows": export.row_count,
+                "filters": export.filters.as_dict(),
+                "file": filename,
+            },
+        )
+        return response
 
     def _export(
         self, request: HttpRequest, queryset: QuerySet[Consultation], *, profile: str, prefix: str

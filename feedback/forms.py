@@ -5,9 +5,11 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from feedback import invitees
-from feedback.models import COMMENT_MAX_LENGTH, Consultation, Participant, Question
+from feedback.exports import ExportFilters
+from feedback.models import COMMENT_MAX_LENGTH, Answer, Consultation, Participant, Question, Resource, Theme
 
 
 class ProfileForm(forms.ModelForm):
@@ -170,3 +172,149 @@ class InviteExpiryForm(forms.Form):
         if not cleaned.get("no_expiry") and not cleaned.get("expires_at") and not self.errors:
             raise forms.ValidationError(_("Give a date and time, or choose no expiry."), code="neither")
         return cleaned
+
+
+class ExportForm(forms.Form):
+    """The admin export page's choices: shape, format, profile (only those the user may use) and filters."""
+
+    shape = forms.ChoiceField(
+        label=_("Shape"),
+        choices=[
+            ("long", _("Long: one row per answer or comment")),
+            ("wide", _("Wide: one row per participant, one column per question")),
+        ],
+        initial="long",
+    )
+    format = forms.ChoiceField(
+        label=_("Format"), choices=[("csv", "CSV"), ("xlsx", "XLSX"), ("json", "JSON")], initial="csv"
+    )
+    profile = forms.ChoiceField(label=_("Profile"))
+    bom = forms.BooleanField(
+        label=_("Start the CSV with a byte order mark (for Excel)"), required=False, initial=False
+    )
+    status = forms.MultipleChoiceField(
+        label=_("Moderation status"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    questions = forms.TypedMultipleChoiceField(
+        label=_("Questions"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    resources = forms.TypedMultipleChoiceField(
+        label=_("Resources"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    themes = forms.MultipleChoiceField(label=_("Themes"), required=False)
+    organisation_types = forms.MultipleChoiceField(
+        label=_("Organisation types"),
+        required=False,
+        choices=Participant.OrganisationType.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    countries = forms.MultipleChoiceField(label=_("Countries"), required=False)
+    submitted_from = forms.DateField(
+        label=_("Submitted from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    submitted_to = forms.DateField(
+        label=_("Submitted until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        consultation: Consultation,
+        profiles: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["profile"].choices = profiles
+        self.fields["profile"].initial = (
+            "pseudonymised" if "pseudonymised" in dict(profiles) else profiles[0][0]
+        )
+        self.fields["status"].choices = Answer.Status.choices
+        self.fields["questions"].choices = [
+            (number, f"Q{number}. {text[:80]}")
+            for number, text in consultation.questions.order_by("number").values_list("number", "text")
+        ]
+        self.fields["resources"].choices = list(
+            Resource.objects.filter(consultations=consultation).order_by("title").values_list("pk", "title")
+        )
+        self.fields["themes"].choices = [
+            (code, f"{code} {name}")
+            for code, name in Theme.objects.filter(codebook_id=consultation.codebook_id)
+            .order_by("code")
+            .values_list("code", "name")
+        ]
+        codes = sorted(
+            set(consultation.participants.exclude(country="").values_list("country", flat=True).distinct())
+        )
+        self.fields["countries"].choices = [(code, f"{code} {countries.name(code)}") for code in codes]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("submitted_from"), cleaned.get("submitted_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The date range ends before it starts."), code="date_range")
+        return cleaned
+
+    CHOICE_FIELDS = ("shape", "format", "profile", "bom")
+
+    def choice_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.CHOICE_FIELDS]
+
+    def filter_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name not in self.CHOICE_FIELDS]
+
+    def export_filters(self) -> ExportFilters:
+        data = self.cleaned_data
+        return ExportFilters(
+            statuses=tuple(data["status"]),
+            questions=tuple(data["questions"]),
+            resources=tuple(data["resources"]),
+            themes=tuple(data["themes"]),
+            organisation_types=tuple(data["organisation_types"]),
+            countries=tuple(data["countries"]),
+            submitted_from=data["submitted_from"],
+            submitted_to=data["submitted_to"],
+        )
+
+
+class AnalysisSearchForm(forms.Form):
+    """The analysis search page: words to find and one value per filter, each optional."""
+
+    q = forms.CharField(label=_("Words"), required=False, max_length=200)
+    status = forms.ChoiceField(label=_("Moderation status"), required=False)
+    question = forms.TypedChoiceField(label=_("Question"), required=False, coerce=int, empty_value=None)
+    resource = forms.TypedChoiceField(label=_("Resource"), required=False, coerce=int, empty_value=None)
+    theme = forms.TypedChoiceField(label=_("Theme"), required=False, coerce=int, empty_value=None)
+    organisation_type = forms.ChoiceField(label=_("Organisation type"), required=False)
+    country = forms.ChoiceField(label=_("Country"), required=False)
+
+    def __init__(self, *args: Any, consultation: Consultation, see_hidden: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from django_countries import countries
+
+        from feedback.models import Moderated, Resource, Theme
+
+        anything = [("", _("Any"))]
+        statuses = Moderated.Status.choices
+        if not see_hidden:
+            statuses = [(value, label) for value, label in statuses if value != Moderated.Status.HIDDEN]
+        self.fields["status"].choices = anything + statuses
+        self.fields["question"].choices = anything + [
+            (pk, f"Q{number}. {text[:60]}")
+            for pk, number, text in consultation.questions.order_by("number").values_list(
+                "pk", "number", "text"
+            )
+        ]
+        self.fields["resource"].choices = anything + list(
+            Resource.objects.filter(consultations=consultation).order_by("title").values_list("pk", "title")
+        )
+        themes = Theme.objects.order_by("code")
+        if consultation.codebook_id is not None:
+            themes = themes.filter(codebook_id=consultation.codebook_id)
+        self.fields["theme"].choices = anything + [
+            (pk, f"{code} {name}") for pk, code, name in themes.values_list("pk", "code", "name")
+        ]
+        self.fields["organisation_type"].choices = anything + Participant.OrganisationType.choices
+        codes = consultation.participants.exclude(country="").order_by().values_list("country", flat=True)
+        self.fields["country"].choices = anything + sorted(
+            ((code, countries.name(code)) for code in set(codes)), key=lambda pair: pair[1]
+        )

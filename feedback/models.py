@@ -67,6 +67,13 @@ class Consultation(models.Model):
         related_name="consultations",
         verbose_name=_("theme code book"),
     )
+    insights_summary = models.TextField(
+        _("insights summary"),
+        blank=True,
+        help_text=_("The organisers' written summary that heads the insights report."),
+    )
+    # Set when an organiser publishes the insights report back to the participants; empty while unpublished.
+    insights_published_at = models.DateTimeField(_("insights report published at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -112,6 +119,10 @@ class Consultation(models.Model):
 
     def has_closed(self, now: datetime | None = None) -> bool:
         return (now or timezone.now()) >= self.closes_at
+
+    @property
+    def has_published_insights(self) -> bool:
+        return self.insights_published_at is not None
 
 
 RESOURCE_FILE_EXTENSIONS = ["pdf", "docx", "odt", "xlsx", "pptx", "txt"]

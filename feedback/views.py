@@ -4,7 +4,9 @@ import json
 import re
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,9 +17,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from feedback import services
-from feedback.forms import AnswersForm, CommentForm, ProfileForm
-from feedback.models import Consultation, Participant, Resource, ResourceSection, Response
+from feedback import analysis, audit, reports, services
+from feedback.forms import AnalysisSearchForm, AnswersForm, CommentForm, ProfileForm
+from feedback.models import (
+    AuditEvent,
+    Consultation,
+    Participant,
+    Question,
+    Resource,
+    ResourceSection,
+    Response,
+    Theme,
+)
 
 SESSION_KEY = "feedback_participants"
 
@@ -71,6 +82,22 @@ def page_context(participant: Participant, **extra: object) -> dict[str, object]
         "closed_message": closed_message(consultation),
         **extra,
     }
+
+
+def analysis_access(request: HttpRequest, slug: str | None = None) -> Consultation | None:
+    """The analysis pages are for staff who may read answers (organisers, moderators, analysts); anyone else
+    gets a 404 (the views are also `login_required`, so an anonymous caller is asked to sign in first).
+    Returns the consultation `slug` names, or 404."""
+    if not (request.user.is_staff and request.user.has_perm("feedback.view_answer")):
+        raise Http404
+    if slug is None:
+        return None
+    return get_object_or_404(Consultation, slug=slug)
+
+
+def sees_names(request: HttpRequest) -> bool:
+    """Moderators and analysts work on pseudonyms: names only for those who may view participants."""
+    return request.user.has_perm("feedback.view_participant")
 
 
 # Service endpoints
@@ -445,3 +472,185 @@ def sign_out(request: HttpRequest, slug: str) -> HttpResponse:
         request, _("You have left the consultation on this browser. Your invitation link brings you back.")
     )
     return redirect("feedback:home")
+
+
+@require_GET
+def participant_insights(request: HttpRequest, slug: str) -> HttpResponse:
+    """The insights report as published to the participants: 404 until an organiser publishes it."""
+    participant = participant_for(request, slug)
+    consultation = participant.consultation
+    if not consultation.has_published_insights:
+        raise Http404
+    report = reports.insights_report(consultation, identities=True)
+    context = page_context(participant, report=report, quotes_per_group=reports.QUOTES_PER_GROUP)
+    return render(request, "feedback/reports/participant_insights.html", context)
+
+
+# Analysis pages for the organising team (outside the admin, on the site's own layout)
+
+
+@login_required(login_url="admin:login")
+@require_GET
+def analysis_index(request: HttpRequest) -> HttpResponse:
+    analysis_access(request)
+    consultations = analysis.consultations_with_rates()
+    return render(request, "feedback/analysis/index.html", {"consultations": consultations})
+
+
+@login_required(login_url="admin:login")
+@require_GET
+def analysis_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    consultation = analysis_access(request, slug)
+    context = {
+        "consultation": consultation,
+        "sees_names": sees_names(request),
+        **analysis.dashboard(consultation),
+    }
+    return render(request, "feedback/analysis/dashboard.html", context)
+
+
+@login_required(login_url="admin:login")
+@require_GET
+def analysis_search(request: HttpRequest, slug: str) -> HttpResponse:
+    consultation = analysis_access(request, slug)
+    see_hidden = request.user.has_perm("feedback.change_answer")
+    form = AnalysisSearchForm(request.GET or None, consultation=consultation, see_hidden=see_hidden)
+    page = items = None
+    if form.is_valid():
+        rows = analysis.search(
+            consultation, q=form.cleaned_data["q"], filters=form.cleaned_data, see_hidden=see_hidden
+        )
+        page = Paginator(rows, analysis.SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
+        items = analysis.search_items(list(page.object_list))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "consultation": consultation,
+        "form": form,
+        "page": page,
+        "items": items,
+        "query": query.urlencode(),
+        "sees_names": sees_names(request),
+    }
+    return render(request, "feedback/analysis/search.html", context)
+
+
+# Reports for the organising team (feedback/reports.py): staff with feedback.view_answer read them; quotes carry
+# identities only for those who also hold feedback.view_participant; publishing needs change_consultation.
+
+
+def report_consultation_for(
+    request: HttpRequest, slug: str, *, perm: str = "feedback.view_answer"
+) -> Consultation:
+    """The consultation `slug` when the signed-in staff member holds `perm`, else 404."""
+    if not (request.user.is_staff and request.user.has_perm(perm)):
+        raise Http404
+    return get_object_or_404(Consultation, slug=slug)
+
+
+@login_required(login_url="admin:login")
+@require_GET
+def insights_report(request: HttpRequest, slug: str) -> HttpResponse:
+    consultation = report_consultation_for(request, slug)
+    identities = request.user.has_perm("feedback.view_participant")
+    context = {
+        "consultation": consultation,
+        "report": reports.insights_report(consultation, identities=identities),
+        "identities": identities,
+        "quotes_per_group": reports.QUOTES_PER_GROUP,
+        "can_publish": request.user.has_perm("feedback.change_consultation"),
+    }
+    return render(request, "feedback/reports/insights.html", context)
+
+
+@login_required(login_url="admin:login")
+@require_GET
+def insights_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    consultation = report_consultation_for(request, slug)
+    identities = request.user.has_perm("feedback.view_participant")
+    rows = list(reports.insights_rows(reports.insights_report(consultation, identities=identities)))
+    audit.record(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        consultation=consultation,
+        obj=consultation,
+        count=len(rows),
+        details={"report": "insights", "format": "csv", "identities": identities},
+    )
+    return reports.csv_download(reports.INSIGHTS_COLUMNS, rows, filename=f"{consultation.slug}-insights.csv")
+
+
+@login_required(login_url="admin:login")
+@require_POST
+def publish_insights(request: HttpRequest, slug: str) -> HttpResponse:
+    consultation = report_consultation_for(request, slug, perm="feedback.change_consultation")
+    reports.publish_insights(consultation=consultation, actor=request.user)
+    messages.success(request, _("The insights report is published: participants now see it."))
+    return redirect("feedback:insights-report", slug=slug)
+
+
+@login_required(login_url="admin:login")
+@require_POST
+def withdraw_insights(request: HttpRequest, slug: str) -> HttpResponse:
+    consultation = report_consultation_for(request, slug, perm="feedback.change_consultation")
+    reports.withdraw_insights(consultation=consultation, actor=request.user)
+    messages.success(request, _("The insights report is withdrawn: participants no longer see it."))
+    return redirect("feedback:insights-report", slug=slug)
+
+
+def resolution_for(request: HttpRequest, slug: str, resource_id: int) -> tuple[Consultation, Resource]:
+    consultation = report_consultation_for(request, slug)
+    resource = get_object_or_404(consultation.resources, pk=resource_id)
+    return consultation, resource
+
+
+@login_required(login_url="admin:login")
+@require_GET
+def resolution_report(request: HttpRequest, slug: str, resource_id: int) -> HttpResponse:
+    consultation, resource = resolution_for(request, slug, resource_id)
+    comments = reports.resolution_comments(consultation, resource)
+    context = {
+        "consultation": consultation,
+        "resource": resource,
+        "rows": [(comment, reports.resolution_text(comment)) for comment in comments],
+    }
+    return render(request, "feedback/reports/resolution.html", context)
+
+
+@login_required(login_url="admin:login")
+@require_GET
+def resolution_csv(request: HttpRequest, slug: str, resource_id: int) -> HttpResponse:
+    consultation, resource = resolution_for(request, slug, resource_id)
+    rows = list(reports.resolution_rows(reports.resolution_comments(consultation, resource)))
+    audit.record(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        consultation=consultation,
+        obj=resource,
+        count=len(rows),
+        details={"report": "comment resolution", "format": "csv"},
+    )
+    filename = f"{consultation.slug}-resource-{resource.pk}-resolution.csv"
+    return reports.csv_download(reports.RESOLUTION_COLUMNS, rows, filename=filename)
+
+
+@login_required(login_url="admin:login")
+@require_GET
+def compare(request: HttpRequest) -> HttpResponse:
+    if not (request.user.is_staff and request.user.has_perm("feedback.view_answer")):
+        raise Http404
+    question = request.GET.get("question", "").strip()
+    if question.isdigit():
+        # An id picks a question; the comparison then follows its text across the series.
+        question = Question.objects.filter(pk=int(question)).values_list("text", flat=True).first() or ""
+    theme = request.GET.get("theme", "").strip()
+    context = {
+        "question": question,
+        "theme": theme,
+        "question_rows": reports.compare_question(question) if question else None,
+        "theme_rows": reports.compare_theme(theme) if theme else None,
+        "question_texts": list(Question.objects.values_list("text", flat=True).distinct().order_by("text")),
+        "theme_choices": list(Theme.objects.values_list("code", "name").distinct().order_by("code", "name")),
+        "min_group_size": reports.MIN_GROUP_SIZE,
+    }
+    return render(request, "feedback/reports/compare.html", context)

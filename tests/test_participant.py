@@ -349,3 +349,12 @@ def test_an_edited_answer_goes_back_to_the_moderation_queue(alice_client, alice,
 
     edited = Answer.objects.get()
     assert (edited.status, edited.moderated_by, edited.moderated_at) == (Answer.Status.PENDING, None, None)
+
+
+def test_a_null_character_is_refused_with_a_message_and_nothing_is_lost(alice_client, alice, questions):
+    alice_client.post("/c/tech-providers/questions/", {"q1": "Kept", "q2": ""})
+
+    response = alice_client.post("/c/tech-providers/questions/", {"q1": "bad\x00text", "q2": ""})
+
+    assert "Null characters are not allowed" in response.content.decode()
+    assert Answer.objects.get(question=questions[0]).text == "Kept"

@@ -4,14 +4,18 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('feedback', '0008_moderation_queue_indexes'),
+        ("feedback", "0008_moderation_queue_indexes"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='comment',
-            options={'ordering': ['resource__title', 'section__position'], 'permissions': [('dispose_comment', 'Can record the disposition of a comment and reply')], 'verbose_name': 'comment', 'verbose_name_plural': 'comments'},
+            name="comment",
+            options={
+                "ordering": ["resource__title", "section__position"],
+                "permissions": [("dispose_comment", "Can record the disposition of a comment and reply")],
+                "verbose_name": "comment",
+                "verbose_name_plural": "comments",
+            },
         ),
     ]

@@ -12,7 +12,9 @@ def grant(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     group, _created = Group.objects.get_or_create(name="Organiser")
-    group.permissions.add(Permission.objects.get(content_type__app_label="feedback", codename="dispose_comment"))
+    group.permissions.add(
+        Permission.objects.get(content_type__app_label="feedback", codename="dispose_comment")
+    )
 
 
 def revoke(apps, schema_editor):

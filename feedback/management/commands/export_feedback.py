@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from feedback import audit
-from feedback.exports import PROFILES, answers_for_export, comments_for_export, write_csv
-from feedback.models import AuditEvent, Consultation
+from feedback.exports import FORMATS, PROFILES, SHAPES, Export, ExportFilters, export_text, write_export
+from feedback.models import Answer, AuditEvent, Consultation
 
 
 def os_user() -> str:
@@ -29,43 +29,54 @@ class Command(BaseCommand):
         parser.add_argument("slug", help="Slug of the consultation to export.")
         parser.add_argument(
             "--shape",
-            choices=("long", "wide"),
+            choices=SHAPES,
             default="long",
-            help="long: one row per answer or comment; wide: one row per participant (not available yet).",
+            help="long: one row per answer or comment; wide: one row per participant, one column per question.",
         )
-        parser.add_argument(
-            "--format", choices=("csv", "xlsx", "json"), default="csv", help="File format (only csv for now)."
-        )
+        parser.add_argument("--format", choices=FORMATS, default="csv", help="File format (xlsx needs -o).")
         parser.add_argument(
             "--profile",
             choices=PROFILES,
             default="pseudonymised",
             help="Who is named in the export (default: pseudonymised, which names nobody).",
         )
+        parser.add_argument(
+            "--status",
+            action="append",
+            choices=Answer.Status.values,
+            default=[],
+            metavar="STATUS",
+            help="Only items with this moderation status (repeat for several): "
+            + ", ".join(Answer.Status.values),
+        )
+        parser.add_argument(
+            "--bom", action="store_true", help="Start a CSV with a UTF-8 byte order mark (Excel)."
+        )
         parser.add_argument("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        shape, file_format = options["shape"], options["format"]
-        if shape != "long" or file_format != "csv":
+        shape, file_format, output = options["shape"], options["format"], options["output"]
+        if file_format == "xlsx" and not output:
             raise CommandError(
-                f"The {shape} {file_format} export is not available yet; use --shape long --format csv."
+                "An XLSX workbook is binary and cannot go to stdout; give a file with -o FILE."
             )
         slug = options["slug"]
         consultation = Consultation.objects.filter(slug=slug).first()
         if consultation is None:
             raise CommandError(f"No consultation with slug {slug!r}.")
 
-        answers = answers_for_export(consultation)
-        comments = comments_for_export(consultation)
         profile = options["profile"]
-        output = options["output"]
+        filters = ExportFilters(statuses=tuple(options["status"]))
+        export = Export.of(consultation, profile=profile, shape=shape, filters=filters)
+        bom = options["bom"] and file_format == "csv"
         if output:
-            # newline="" keeps the CSV's CRLF line ends as they are, so the file matches the admin download.
-            with open(output, "w", encoding="utf-8", newline="") as fh:
-                rows = write_csv(answers, profile=profile, fh=fh, comments=comments)
+            with open(output, "wb") as fh:
+                rows = write_export(export, file_format=file_format, fh=fh, bom=bom)
         else:
-            # OutputWrapper adds a line end only when one is missing, and every CSV line ends in CRLF.
-            rows = write_csv(answers, profile=profile, fh=self.stdout, comments=comments)
+            # ending="": every chunk already carries its own line ends (CRLF in CSV).
+            for chunk in export_text(export, file_format=file_format, bom=bom):
+                self.stdout.write(chunk, ending="")
+            rows = export.row_count
         audit.record(
             actor=None,
             action=AuditEvent.Action.EXPORT,
@@ -78,6 +89,8 @@ class Command(BaseCommand):
                 "rows": rows,
                 "format": file_format,
                 "shape": shape,
+                "filters": filters.as_dict(),
+                "bom": bom,
                 "file": output or "stdout",
             },
         )

@@ -1,0 +1,449 @@
+"""Numbers behind the staff analysis pages: response rates, per-question summaries, theme counts, search."""
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    FloatField,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Length
+from django.utils.translation import gettext_lazy as _
+
+from feedback.models import (
+    Answer,
+    Comment,
+    Consultation,
+    ConsultationResource,
+    Moderated,
+    Participant,
+    Question,
+    Response,
+    Theme,
+)
+
+# Dashboard
+#
+# Every function below runs a fixed number of queries whatever the number of participants: counts, sums and
+# groupings happen in the database. Two exceptions read one column per answer through an iterator, because
+# neither database can do it portably: the JSON lists of multiple-choice answers (each selection counts once)
+# and the lengths of text answers (a median). Both fetch small values, never the participants' text.
+#
+# The summaries count the non-empty answers of submitted responses; answers a moderator hid are left out.
+
+SCALE_VALUES = ["1", "2", "3", "4", "5"]
+YES_NO_VALUES = ["yes", "no", "unsure"]
+YES_NO_LABELS = {"yes": _("Yes"), "no": _("No"), "unsure": _("Unsure")}
+LATEST_MODERATED = 10
+SINGLE_VALUE_KINDS = (Question.Kind.SCALE, Question.Kind.SINGLE_CHOICE, Question.Kind.YES_NO)
+TEXT_KINDS = (Question.Kind.LONG_TEXT, Question.Kind.SHORT_TEXT)
+
+
+@dataclass
+class Chart:
+    """A bar chart and the table that carries the same numbers: `rows` pairs each label with its values."""
+
+    dom_id: str
+    title: str
+    labels: list[str]
+    series: list[tuple[str, list[int]]]
+    horizontal: bool = False
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """What static/js/charts.js draws, rendered with json_script."""
+        return {
+            "title": str(self.title),
+            "labels": [str(label) for label in self.labels],
+            "series": [{"label": str(label), "data": data} for label, data in self.series],
+            "horizontal": self.horizontal,
+        }
+
+    @property
+    def rows(self) -> list[tuple[str, list[int]]]:
+        return [(label, [data[i] for _label, data in self.series]) for i, label in enumerate(self.labels)]
+
+
+@dataclass
+class QuestionSummary:
+    question: Question
+    count: int = 0
+    chart: Chart | None = None
+    mean: float | None = None
+    sd: float | None = None
+    median_length: float | None = None
+
+
+@dataclass
+class ThemeMatrix:
+    questions: list[Question]
+    # (theme code, theme name, counts per question in `questions` order, row total)
+    rows: list[tuple[str, str, list[int], int]] = field(default_factory=list)
+    column_totals: list[int] = field(default_factory=list)
+    total: int = 0
+
+
+def counted_answers(consultation: Consultation) -> QuerySet[Answer]:
+    """The answers the summaries count: non-empty, of submitted responses, not hidden by a moderator."""
+    return (
+        Answer.objects.filter(question__consultation=consultation)
+        .submitted()
+        .exclude(status=Moderated.Status.HIDDEN)
+        .filter(Q(text__regex=r"\S") | ~Q(selected=[]))
+    )
+
+
+def counted_comments(consultation: Consultation) -> QuerySet[Comment]:
+    return (
+        Comment.objects.filter(response__participant__consultation=consultation)
+        .submitted()
+        .non_empty()
+        .exclude(status=Moderated.Status.HIDDEN)
+    )
+
+
+def response_state_counts() -> dict[str, Any]:
+    """Aggregates over participants that mirror Participant.invitation_state(), one count per state."""
+    submitted = Q(response__status=Response.Status.SUBMITTED)
+    edited = Q(response__status=Response.Status.DRAFT, response__last_edited_at__isnull=False)
+    opened = Q(first_opened_at__isnull=False) | Q(response__isnull=False)
+    return {
+        "participants": Count("pk"),
+        "invited": Count("pk", filter=Q(invited_at__isnull=False) | opened),
+        "opened": Count("pk", filter=opened),
+        "draft": Count("pk", filter=edited),
+        "submitted": Count("pk", filter=submitted),
+    }
+
+
+def response_rate(consultation: Consultation) -> dict[str, Any]:
+    """Invited / opened / draft / submitted, where each step counts everyone who got at least that far,
+    except `draft`, which counts those with a draft not yet submitted. One query."""
+    counts = Participant.objects.filter(consultation=consultation).aggregate(**response_state_counts())
+    invited = counts["invited"]
+    counts["submitted_share"] = counts["submitted"] / invited if invited else None
+    counts["chart"] = Chart(
+        dom_id="chart-response-rate",
+        title=_("Response rate"),
+        labels=[_("Invited"), _("Opened the invitation"), _("Draft in progress"), _("Submitted")],
+        series=[
+            (_("Participants"), [invited, counts["opened"], counts["draft"], counts["submitted"]]),
+        ],
+        horizontal=True,
+    )
+    return counts
+
+
+def consultations_with_rates() -> QuerySet[Consultation]:
+    """Every consultation with its participant counts by state, for the analysis index. One query."""
+    submitted = Q(participants__response__status=Response.Status.SUBMITTED)
+    opened = Q(participants__first_opened_at__isnull=False) | Q(participants__response__isnull=False)
+    return Consultation.objects.annotate(
+        participant_count=Count("participants", distinct=True),
+        invited_count=Count(
+            "participants", filter=Q(participants__invited_at__isnull=False) | opened, distinct=True
+        ),
+        submitted_count=Count("participants", filter=submitted, distinct=True),
+    ).order_by("-opens_at")
+
+
+def mean_and_sd(distribution: dict[str, int]) -> tuple[float | None, float | None]:
+    """Mean and sample standard deviation (n - 1) of a 1-5 distribution; None where undefined."""
+    n = sum(distribution.values())
+    if n == 0:
+        return None, None
+    mean = sum(int(value) * count for value, count in distribution.items()) / n
+    if n < 2:
+        return mean, None
+    squares = sum(count * (int(value) - mean) ** 2 for value, count in distribution.items())
+    return mean, math.sqrt(squares / (n - 1))
+
+
+def median(values: list[int]) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    middle = len(values) // 2
+    return float(values[middle]) if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def question_summaries(consultation: Consultation) -> list[QuestionSummary]:
+    """One summary per question, in number order. Four queries whatever the number of answers."""
+    questions = list(consultation.questions.order_by("number"))
+    answers = counted_answers(consultation)
+    counts: dict[int, int] = defaultdict(int)
+    first_values: dict[int, Counter] = defaultdict(Counter)
+    # The first selected value is the whole answer for scale, single choice and yes/no questions.
+    grouped = (
+        answers.order_by()
+        .values("question_id", first=KT("selected__0"))
+        .annotate(n=Count("pk"))
+        .values_list("question_id", "first", "n")
+    )
+    for question_id, first, n in grouped:
+        counts[question_id] += n
+        if first is not None:
+            first_values[question_id][str(first)] += n
+
+    multiple = [q.pk for q in questions if q.kind == Question.Kind.MULTIPLE_CHOICE]
+    selections: dict[int, Counter] = defaultdict(Counter)
+    if multiple:
+        rows = answers.filter(question_id__in=multiple).order_by().values_list("question_id", "selected")
+        for question_id, selected in rows.iterator(chunk_size=2000):
+            selections[question_id].update(str(choice) for choice in set(selected or []))
+
+    texts = [q.pk for q in questions if q.kind in TEXT_KINDS]
+    lengths: dict[int, list[int]] = defaultdict(list)
+    if texts:
+        rows = (
+            answers.filter(question_id__in=texts)
+            .order_by()
+            .annotate(length=Length("text"))
+            .values_list("question_id", "length")
+        )
+        for question_id, length in rows.iterator(chunk_size=2000):
+            lengths[question_id].append(length)
+
+    summaries = []
+    for question in questions:
+        summary = QuestionSummary(question=question, count=counts[question.pk])
+        dom_id = f"chart-q{question.number}"
+        if question.kind == Question.Kind.SCALE:
+            distribution = {value: first_values[question.pk][value] for value in SCALE_VALUES}
+            summary.mean, summary.sd = mean_and_sd(distribution)
+            low = question.scale_min_label
+            high = question.scale_max_label
+            labels = [
+                f"1 – {low}" if low else "1",
+                "2",
+                "3",
+                "4",
+                f"5 – {high}" if high else "5",
+            ]
+            summary.chart = Chart(
+                dom_id, question.text, labels, [(_("Answers"), list(distribution.values()))]
+            )
+        elif question.kind == Question.Kind.SINGLE_CHOICE:
+            choices = question.choice_list()
+            data = [first_values[question.pk][choice] for choice in choices]
+            summary.chart = Chart(dom_id, question.text, choices, [(_("Answers"), data)], horizontal=True)
+        elif question.kind == Question.Kind.MULTIPLE_CHOICE:
+            choices = question.choice_list()
+            data = [selections[question.pk][choice] for choice in choices]
+            summary.chart = Chart(dom_id, question.text, choices, [(_("Selections"), data)], horizontal=True)
+        elif question.kind == Question.Kind.YES_NO:
+            labels = [YES_NO_LABELS[value] for value in YES_NO_VALUES]
+            data = [first_values[question.pk][value] for value in YES_NO_VALUES]
+            summary.chart = Chart(dom_id, question.text, labels, [(_("Answers"), data)])
+        else:
+            summary.median_length = median(lengths[question.pk])
+        summaries.append(summary)
+    return summaries
+
+
+def theme_filter(consultation: Consultation, prefix: str = "") -> Q:
+    """Themes of the consultation's code book; any theme when it has none (tags may predate the choice)."""
+    if consultation.codebook_id is None:
+        return Q()
+    return Q(**{f"{prefix}codebook_id": consultation.codebook_id})
+
+
+def theme_matrix(consultation: Consultation, questions: list[Question]) -> ThemeMatrix:
+    """Rows: the code book's themes that tag at least one counted answer; columns: questions. One query."""
+    tags = (
+        Answer.themes.through.objects.filter(answer__in=counted_answers(consultation))
+        .filter(theme_filter(consultation, "theme__"))
+        .values("theme_id", "theme__code", "theme__name", "answer__question_id")
+        .annotate(n=Count("pk"))
+        .order_by("theme__code")
+    )
+    by_theme: dict[int, tuple[str, str, dict[int, int]]] = {}
+    for row in tags:
+        code, name, cells = by_theme.setdefault(row["theme_id"], (row["theme__code"], row["theme__name"], {}))
+        cells[row["answer__question_id"]] = row["n"]
+    matrix = ThemeMatrix(questions=questions)
+    column_totals = [0] * len(questions)
+    for code, name, cells in by_theme.values():
+        counts = [cells.get(question.pk, 0) for question in questions]
+        column_totals = [a + b for a, b in zip(column_totals, counts, strict=True)]
+        matrix.rows.append((code, name, counts, sum(counts)))
+    matrix.column_totals = column_totals
+    matrix.total = sum(column_totals)
+    return matrix
+
+
+def theme_chart(matrix: ThemeMatrix) -> Chart:
+    return Chart(
+        "chart-themes",
+        _("Answers per theme"),
+        [f"{code} {name}" for code, name, _counts, _total in matrix.rows],
+        [(_("Tagged answers"), [total for _code, _name, _counts, total in matrix.rows])],
+        horizontal=True,
+    )
+
+
+def comments_per_resource(consultation: Consultation) -> Chart:
+    """Counted comments on each of the consultation's resources, in the consultation's order. Two queries."""
+    counts = dict(
+        counted_comments(consultation)
+        .order_by()
+        .values("resource_id")
+        .annotate(n=Count("pk"))
+        .values_list("resource_id", "n")
+    )
+    links = ConsultationResource.objects.filter(consultation=consultation).select_related("resource")
+    resources = [link.resource for link in links.order_by("position")]
+    return Chart(
+        "chart-comments-resources",
+        _("Comments per resource"),
+        [str(resource) for resource in resources],
+        [(_("Comments"), [counts.get(resource.pk, 0) for resource in resources])],
+        horizontal=True,
+    )
+
+
+def comments_per_theme(consultation: Consultation) -> Chart:
+    """Counted comments tagged with each theme, in code order; themes without comments left out. One query."""
+    rows = (
+        Comment.themes.through.objects.filter(comment__in=counted_comments(consultation))
+        .filter(theme_filter(consultation, "theme__"))
+        .values("theme__code", "theme__name")
+        .annotate(n=Count("pk"))
+        .order_by("theme__code")
+    )
+    rows = list(rows)
+    return Chart(
+        "chart-comments-themes",
+        _("Comments per theme"),
+        [f"{row['theme__code']} {row['theme__name']}" for row in rows],
+        [(_("Comments"), [row["n"] for row in rows])],
+        horizontal=True,
+    )
+
+
+def latest_moderated(consultation: Consultation, limit: int = LATEST_MODERATED) -> list[Answer]:
+    """The most recently approved answers of submitted responses, newest first. One query."""
+    return list(
+        Answer.objects.filter(question__consultation=consultation, status=Moderated.Status.APPROVED)
+        .submitted()
+        .select_related("question", "response__participant")
+        .order_by(F("moderated_at").desc(nulls_last=True), "-pk")[:limit]
+    )
+
+
+def dashboard(consultation: Consultation) -> dict[str, Any]:
+    """Everything the dashboard shows, in ten queries whatever the number of participants."""
+    summaries = question_summaries(consultation)
+    questions = [summary.question for summary in summaries]
+    matrix = theme_matrix(consultation, questions)
+    return {
+        "rate": response_rate(consultation),
+        "summaries": summaries,
+        "matrix": matrix,
+        "theme_chart": theme_chart(matrix),
+        "resource_chart": comments_per_resource(consultation),
+        "comment_theme_chart": comments_per_theme(consultation),
+        "latest": latest_moderated(consultation),
+    }
+
+
+# Search
+#
+# Answers and comments are searched in what staff see (the redacted text where there is one), so a redacted
+# passage can never be found by its words. PostgreSQL ranks with its full-text search ('simple' configuration:
+# no stemming, so every language works the same); SQLite needs every word somewhere in the text.
+
+SEARCH_PAGE_SIZE = 25
+
+
+def shown_text() -> Case:
+    return Case(
+        When(~Q(redacted_text=""), then=F("redacted_text")), default=F("text"), output_field=TextField()
+    )
+
+
+def uses_postgres_search() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def matching(queryset: QuerySet, q: str) -> QuerySet:
+    """`queryset` narrowed to the items whose shown text matches `q`, with a `rank` (0 without ranking)."""
+    queryset = queryset.annotate(shown=shown_text())
+    if q and uses_postgres_search():
+        query = SearchQuery(q, search_type="websearch", config="simple")
+        vector = SearchVector("shown", config="simple")
+        return (
+            queryset.annotate(document=vector).filter(document=query).annotate(rank=SearchRank(vector, query))
+        )
+    for word in q.split():
+        queryset = queryset.filter(shown__icontains=word.strip('"'))
+    return queryset.annotate(rank=Value(0.0, output_field=FloatField()))
+
+
+def search(consultation: Consultation, *, q: str, filters: dict[str, Any], see_hidden: bool) -> QuerySet:
+    """Ids of the matching answers and comments of submitted responses, best first, as
+    (pk, kind, rank, updated_at) rows; `search_items` turns a page of them into objects."""
+    answers = Answer.objects.filter(question__consultation=consultation).submitted()
+    comments = Comment.objects.filter(response__participant__consultation=consultation).submitted()
+    if not see_hidden:
+        answers = answers.exclude(status=Moderated.Status.HIDDEN)
+        comments = comments.exclude(status=Moderated.Status.HIDDEN)
+    if filters.get("status"):
+        answers = answers.filter(status=filters["status"])
+        comments = comments.filter(status=filters["status"])
+    if filters.get("question"):
+        answers = answers.filter(question=filters["question"])
+        comments = comments.none()
+    if filters.get("resource"):
+        answers = answers.filter(question__resource=filters["resource"])
+        comments = comments.filter(resource=filters["resource"])
+    if filters.get("theme"):
+        answers = answers.filter(themes=filters["theme"])
+        comments = comments.filter(themes=filters["theme"])
+    if filters.get("organisation_type"):
+        answers = answers.filter(response__participant__organisation_type=filters["organisation_type"])
+        comments = comments.filter(response__participant__organisation_type=filters["organisation_type"])
+    if filters.get("country"):
+        answers = answers.filter(response__participant__country=filters["country"])
+        comments = comments.filter(response__participant__country=filters["country"])
+    answers = matching(answers.order_by(), q).annotate(kind=Value("answer", output_field=CharField()))
+    comments = matching(comments.order_by(), q).annotate(kind=Value("comment", output_field=CharField()))
+    columns = ("pk", "kind", "rank", "updated_at")
+    return (
+        answers.values_list(*columns)
+        .union(comments.values_list(*columns), all=True)
+        .order_by("-rank", "-updated_at", "kind", "pk")
+    )
+
+
+def search_items(rows: list[tuple]) -> list[Answer | Comment]:
+    """The answers and comments of one page of `search` rows, in the same order. Four queries."""
+    answer_ids = [pk for pk, kind, *_rest in rows if kind == "answer"]
+    comment_ids = [pk for pk, kind, *_rest in rows if kind == "comment"]
+    themes = Prefetch("themes", queryset=Theme.objects.order_by("code"))
+    answers = Answer.objects.select_related("question__resource", "response__participant").prefetch_related(
+        themes
+    )
+    comments = Comment.objects.select_related(
+        "resource", "section", "response__participant"
+    ).prefetch_related(themes)
+    found: dict[tuple[str, int], Answer | Comment] = {}
+    if answer_ids:
+        found.update((("answer", a.pk), a) for a in answers.filter(pk__in=answer_ids))
+    if comment_ids:
+        found.update((("comment", c.pk), c) for c in comments.filter(pk__in=comment_ids))
+    return [found[(kind, pk)] for pk, kind, *_rest in rows if (kind, pk) in found]
