@@ -1,6 +1,7 @@
 """Settings for Consultation Feedback, every deployment knob read from the environment (see .env.example)."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -38,7 +39,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for local development).")
-    SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105
+    SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105  # nosec B105  # DEBUG only
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
@@ -47,7 +48,8 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with consultation.admin.OrganiserAdminSite as admin.site (two-factor sign-in).
+    "consultation.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -57,19 +59,30 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_countries",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
     "feedback",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "feedback.middleware.permissions_policy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "feedback.middleware.organiser_session",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "consultation.urls"
@@ -111,6 +124,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Organiser accounts (docs/SECURITY.md). axes first: it refuses a locked-out sign-in before a password is tried.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Two-factor sign-in (a TOTP code) for the admin; off by default with DEBUG=1 so `make run`'s printed login works.
+ADMIN_REQUIRE_2FA = envbool("ADMIN_REQUIRE_2FA", "0" if DEBUG else "1")
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Consultation Feedback")
+# Lockout after 5 failed sign-ins from one address for one username, for 15 minutes (`manage.py axes_reset`
+# lifts it early). Keyed on both, so an attacker elsewhere cannot lock an organiser out of their own office.
+AXES_ENABLED = envbool("AXES_ENABLED", "1")
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "consultation.admin.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+# No banner on every manage.py run (it would land in seed_demo and export output pipelines).
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -158,32 +191,109 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "1")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "consultation@localhost")
 
+# Headers, cookies and CSP (docs/SECURITY.md). Production (DEBUG=0) is secure by default; the HTTPS-only
+# controls default to off with DEBUG=1 so that `make run` keeps working on http://127.0.0.1:8000.
 SESSION_COOKIE_HTTPONLY = True
+# Lax, not Strict: a participant following a link from a mail to their consultation stays signed in.
 SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Participants come back through their link anyway; organisers get shorter sessions (feedback.middleware).
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(14 * 24 * 3600)))
-SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "0")
+ORGANISER_SESSION_IDLE = int(os.environ.get("ORGANISER_SESSION_IDLE", str(2 * 3600)))
+ORGANISER_SESSION_MAX_AGE = int(os.environ.get("ORGANISER_SESSION_MAX_AGE", str(8 * 3600)))
+SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "0" if DEBUG else "1")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Scripts read the CSRF token from the form, never from the cookie.
+CSRF_COOKIE_HTTPONLY = True
+if SESSION_COOKIE_SECURE:
+    # __Host- cookies are only accepted when Secure, for this exact host and path /: no subdomain can set them.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "0")
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "0" if DEBUG else "1")
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "1")
+# Only a registrable domain can be submitted to the browsers' preload list; on a host like
+# consult.example.org the token is harmless, and check --deploy warns without it.
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "1")
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+# Every page, the admin included: our own files only, nothing inline, no plugins, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 if os.environ.get("SECURE_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Keeps a form full of long answers well inside one request while refusing absurd bodies.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2 * 1024 * 1024)))
+# Far above the largest real form (a page of guiding questions, an admin bulk action on one page of a list).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
+# The cache holds the rate-limit counters. With several processes (gunicorn workers, more than one machine) they
+# must share one count: REDIS_URL (e.g. redis://127.0.0.1:6379/0). Unset means a per-process memory cache, right
+# only where a single process serves (`make run`, tests).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "consultation"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Rate limits (feedback/limits.py, counted by django-ratelimit in the cache above), per scope: requests allowed
+# from one client address, and from one participant (autosave, submit) or one signed-in user (export).
+RATE_LIMITS = {
+    # Invitation links, GET and POST: no participant is known yet, so per address only (token guessing).
+    "invite": {"ip": os.environ.get("RATE_LIMIT_INVITE", "20/m")},
+    # Typing saves every answer a second after a pause: generous per participant, more so per address (one
+    # office may send several participants through the same address).
+    "autosave": {"ip": "600/m", "participant": os.environ.get("RATE_LIMIT_AUTOSAVE", "120/m")},
+    "submit": {"ip": "60/m", "participant": os.environ.get("RATE_LIMIT_SUBMIT", "10/m")},
+    # Downloads of participant data: the admin export page and actions, the analysis CSVs.
+    "export": {"ip": "60/h", "user": os.environ.get("RATE_LIMIT_EXPORT", "20/h")},
+}
+RATELIMIT_USE_CACHE = "default"
+# Which address a request comes from. Behind a reverse proxy every request has the proxy's REMOTE_ADDR; set
+# TRUSTED_PROXY_COUNT to the number of proxies in front (that append to X-Forwarded-For) so the client's address
+# is read from that header. Left at 0 the header is ignored: anyone can write it.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+RATELIMIT_IP_META_KEY = "feedback.limits.client_ip"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 LOGIN_URL = "admin:login"
 
+# Invitation tokens never reach a log: Django logs the path of every 4xx answer (an expired link's 404, a 429),
+# so the loggers that write paths, and the handler, replace /i/<token>/ with /i/[token] (feedback/logs.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_invite_tokens": {"()": "feedback.logs.RedactInviteTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_invite_tokens"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # The development server logs request lines that would carry invite tokens; keep only errors.
-    "loggers": {"django.server": {"level": "WARNING"}},
+    "loggers": {
+        # The development server logs request lines that would carry invite tokens; keep only errors.
+        "django.server": {"level": "WARNING", "filters": ["redact_invite_tokens"]},
+        "django.request": {"filters": ["redact_invite_tokens"]},
+        "django.security.csrf": {"filters": ["redact_invite_tokens"]},
+    },
 }

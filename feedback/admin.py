@@ -27,8 +27,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from feedback import audit, exports, invitees, services
-from feedback.forms import ExportForm, InviteeConfirmForm, InviteeUploadForm, InviteExpiryForm
+from feedback import audit, exports, invitees, limits, services
+from feedback.forms import ExportForm, InviteeConfirmForm, InviteeUploadForm, InviteExpiryForm, ResourceForm
 from feedback.models import (
     Answer,
     AuditEvent,
@@ -75,6 +75,8 @@ def export_response(
     consultation: Consultation | None = None,
 ) -> HttpResponse:
     """Write the long CSV to a temporary file, record the export (who, profile, rows, filters), send the file."""
+    if limits.is_limited(request, "export"):
+        return limits.too_many_requests(request)
     export = exports.Export(answers=answers, comments=comments, profile=profile, consultation=consultation)
     response = exports.file_response(export, file_format="csv", filename=filename)
     rows = export.row_count
@@ -185,7 +187,10 @@ class ConsultationAdmin(ExportPermissions, admin.ModelAdmin):
             },
         ),
         (_("Feedback window"), {"fields": ["opens_at", "closes_at", "window_note"]}),
-        (_("Confidentiality and contact"), {"fields": ["confidentiality", "contact_email", "created_at"]}),
+        (
+            _("Confidentiality and contact"),
+            {"fields": ["confidentiality", "contact_email", "retention_days", "created_at"]},
+        ),
         (
             _("Insights report"),
             {
@@ -325,6 +330,8 @@ class ConsultationAdmin(ExportPermissions, admin.ModelAdmin):
     def _export_download(
         self, request: HttpRequest, consultation: Consultation, export: exports.Export, choice: dict[str, Any]
     ) -> HttpResponse:
+        if limits.is_limited(request, "export"):
+            return limits.too_many_requests(request)
         file_format = choice["format"]
         bom = choice["bom"] and file_format == "csv"
         today = timezone.localdate().isoformat()
@@ -397,6 +404,7 @@ class ResourceAdmin(admin.ModelAdmin):
     list_display = ["title", "category", "version_label", "section_count"]
     list_filter = ["category"]
     search_fields = ["title", "summary"]
+    form = ResourceForm
     fields = ["title", "category", "version_label", "summary", "file"]
     inlines = [ResourceSectionInline]
 
@@ -455,6 +463,17 @@ class InvitationStateFilter(admin.SimpleListFilter):
         return queryset if condition is None else queryset.filter(condition)
 
 
+class EraseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for erasure"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        help_text=_(
+            "Kept in the audit trail, e.g. the date and reference of the request; do not write their name."
+        ),
+    )
+
+
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
     list_display = [
@@ -468,7 +487,14 @@ class ParticipantAdmin(admin.ModelAdmin):
         "invite_expires_at",
         "is_revoked",
     ]
-    list_filter = ["consultation", InvitationStateFilter, "organisation_type", "attribution", "is_revoked"]
+    list_filter = [
+        "consultation",
+        InvitationStateFilter,
+        "organisation_type",
+        "attribution",
+        "is_revoked",
+        "is_erased",
+    ]
     search_fields = ["name", "email", "organisation"]
     list_select_related = ["consultation", "response"]
     show_full_result_count = False
@@ -496,7 +522,7 @@ class ParticipantAdmin(admin.ModelAdmin):
         ),
         (_("Record"), {"fields": ["pseudonym", "created_at"]}),
     ]
-    actions = ["send_invitations", "set_invite_expiry", "revoke_invitations"]
+    actions = ["send_invitations", "set_invite_expiry", "revoke_invitations", "erase"]
 
     @admin.display(description=_("invitation"))
     def invitation(self, obj: Participant) -> str:
@@ -585,6 +611,41 @@ class ParticipantAdmin(admin.ModelAdmin):
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/feedback/participant/set_invite_expiry.html", context)
+
+    # Erasure cannot be undone and removes a person from every export: only roles that may delete participants.
+    @admin.action(description=_("Erase selected participants…"), permissions=["delete"])
+    def erase(self, request: HttpRequest, queryset: QuerySet[Participant]) -> TemplateResponse | None:
+        form = EraseForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            count = services.erase_participants(
+                participants=queryset, by=request.user, reason=form.cleaned_data["reason"]
+            )
+            self.message_user(
+                request,
+                ngettext(
+                    "Erased %(count)d participant: their profile and words are gone from every page and export.",
+                    "Erased %(count)d participants: their profiles and words are gone from every page and export.",
+                    count,
+                )
+                % {"count": count},
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Erase participants"),
+            "form": form,
+            "participants": queryset.filter(is_erased=False)
+            .select_related(None)
+            .only("pk", "name", "organisation")[:1000],
+            "count": queryset.filter(is_erased=False).count(),
+            "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "action": "erase",
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/feedback/participant/erase.html", context)
 
     def get_urls(self) -> list[URLPattern]:
         return [
@@ -845,7 +906,7 @@ class CodingAndRedaction:
         if obj is None or not obj.is_redacted:
             return _("Nothing is redacted.")
         return format_html(
-            '<div style="white-space: pre-wrap">{}</div><p>{}: {}</p><p>{}</p>',
+            '<div class="pre-wrap">{}</div><p>{}: {}</p><p>{}</p>',
             obj.redacted_text,
             _("Reason"),
             obj.redaction_reason,

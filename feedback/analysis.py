@@ -102,6 +102,7 @@ def counted_answers(consultation: Consultation) -> QuerySet[Answer]:
     return (
         Answer.objects.filter(question__consultation=consultation)
         .submitted()
+        .exclude(response__participant__is_erased=True)
         .exclude(status=Moderated.Status.HIDDEN)
         .filter(Q(text__regex=r"\S") | ~Q(selected=[]))
     )
@@ -112,6 +113,7 @@ def counted_comments(consultation: Consultation) -> QuerySet[Comment]:
         Comment.objects.filter(response__participant__consultation=consultation)
         .submitted()
         .non_empty()
+        .exclude(response__participant__is_erased=True)
         .exclude(status=Moderated.Status.HIDDEN)
     )
 

@@ -76,6 +76,7 @@ def answers_for_export(consultation: Consultation) -> QuerySet[Answer]:
     """The non-empty answers of the consultation's submitted responses, in export order."""
     return (
         Answer.objects.filter(response__participant__consultation=consultation)
+        .exclude(response__participant__is_erased=True)
         .submitted()
         .for_export()
         # \S rather than a blank comparison, so whitespace-only text counts as empty as in Answer.is_empty.
@@ -87,6 +88,7 @@ def comments_for_export(consultation: Consultation) -> QuerySet[Comment]:
     """The non-empty comments of the consultation's submitted responses, in export order."""
     return (
         Comment.objects.filter(response__participant__consultation=consultation)
+        .exclude(response__participant__is_erased=True)
         .submitted()
         .non_empty()
         .for_export()

@@ -50,7 +50,7 @@ JOIN feedback_participant p ON p.id = r.participant_id
 JOIN feedback_consultation c ON c.id = p.consultation_id
 JOIN feedback_question q ON q.id = a.question_id
 LEFT JOIN feedback_resource qr ON qr.id = q.resource_id
-WHERE p.consultation_id = {consultation} AND r.status = {submitted}
+WHERE p.consultation_id = {consultation} AND r.status = {submitted} AND NOT p.is_erased
   AND (a.text ~ '\\S' OR a.selected <> '[]'::jsonb)
 UNION ALL
 SELECT 1, p.id, NULL, cr.title, cr.id, s.position,
@@ -66,7 +66,8 @@ JOIN feedback_participant p ON p.id = r.participant_id
 JOIN feedback_consultation c ON c.id = p.consultation_id
 JOIN feedback_resource cr ON cr.id = m.resource_id
 LEFT JOIN feedback_resourcesection s ON s.id = m.section_id
-WHERE p.consultation_id = {consultation} AND r.status = {submitted} AND m.text ~ '\\S'
+WHERE p.consultation_id = {consultation} AND r.status = {submitted} AND NOT p.is_erased
+  AND m.text ~ '\\S'
 """
 
 SELECT = """
@@ -149,7 +150,8 @@ def _cells(profile: str) -> str:
         "last_edited_at": ISO_UTC.format("item.last_edited_at"),
         "redacted": "CASE WHEN item.redacted_text <> '' THEN 'yes' END",
     }
-    assert list(cells) == LONG_COLUMNS, "the COPY export is out of step with exports.LONG_COLUMNS"
+    if list(cells) != LONG_COLUMNS:
+        raise RuntimeError("the COPY export is out of step with exports.LONG_COLUMNS")
     return ",\n".join(f'{_formula_safe(sql)} AS "{name}"' for name, sql in cells.items())
 
 

@@ -1,9 +1,11 @@
 """Participant forms: they clean input only; the views hand the cleaned data to services."""
 
+import zipfile
 from typing import Any
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -126,6 +128,60 @@ class CommentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
         help_text=_("Up to 5,000 characters. Only you and the organisers can read it."),
     )
+
+
+# The organisers' forms in the admin
+
+
+def file_content_matches(file: UploadedFile, extension: str) -> bool:
+    """Whether the file's bytes are what its extension claims, so a renamed HTML page or program is refused."""
+    file.seek(0)
+    head = file.read(8)
+    file.seek(0)
+    if extension == "pdf":
+        return head.startswith(b"%PDF")
+    if extension in ("docx", "xlsx", "pptx", "odt"):
+        try:
+            with zipfile.ZipFile(file) as archive:
+                names = set(archive.namelist())
+                is_odt = (
+                    "mimetype" in names
+                    and archive.read("mimetype") == b"application/vnd.oasis.opendocument.text"
+                )
+        except zipfile.BadZipFile:
+            return False
+        finally:
+            file.seek(0)
+        return is_odt if extension == "odt" else "[Content_Types].xml" in names
+    if extension == "txt":
+        text = file.read()
+        file.seek(0)
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return b"\0" not in text
+    return False
+
+
+class ResourceForm(forms.ModelForm):
+    """A draft resource; an uploaded file must be what its name says (the model checks extension and size)."""
+
+    class Meta:
+        model = Resource
+        fields = ["title", "category", "version_label", "summary", "file"]
+
+    def clean_file(self) -> Any:
+        file = self.cleaned_data.get("file")
+        if isinstance(file, UploadedFile):
+            extension = file.name.rsplit(".", 1)[-1].lower() if "." in file.name else ""
+            if not file_content_matches(file, extension):
+                raise forms.ValidationError(
+                    _("The file's content is not a %(kind)s document, as its name says."),
+                    code="file_content",
+                    params={"kind": extension.upper() or "?"},
+                )
+        return file
 
 
 # The organisers' invitation forms in the admin

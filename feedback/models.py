@@ -74,6 +74,15 @@ class Consultation(models.Model):
     )
     # Set when an organiser publishes the insights report back to the participants; empty while unpublished.
     insights_published_at = models.DateTimeField(_("insights report published at"), null=True, blank=True)
+    retention_days = models.PositiveIntegerField(
+        _("retention period (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Days after the feedback window closes until manage.py apply_retention erases the participants' "
+            "data. Empty keeps it until an organiser decides."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -123,6 +132,12 @@ class Consultation(models.Model):
     @property
     def has_published_insights(self) -> bool:
         return self.insights_published_at is not None
+
+    def retention_ends_at(self) -> datetime | None:
+        """When the participants' data falls due for erasure, or None while it is kept without limit."""
+        if self.retention_days is None:
+            return None
+        return self.closes_at + timedelta(days=self.retention_days)
 
 
 RESOURCE_FILE_EXTENSIONS = ["pdf", "docx", "odt", "xlsx", "pptx", "txt"]
@@ -364,6 +379,9 @@ class Participant(models.Model):
     first_opened_at = models.DateTimeField(_("first opened at"), null=True, blank=True, editable=False)
     reminded_at = models.DateTimeField(_("last reminded at"), null=True, blank=True, editable=False)
     is_revoked = models.BooleanField(_("revoked"), default=False)
+    # An erased participant keeps their row (answers point at it with PROTECT) but nothing that names them.
+    is_erased = models.BooleanField(_("erased"), default=False, editable=False)
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ParticipantQuerySet.as_manager()
@@ -375,7 +393,9 @@ class Participant(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["consultation", "email"], name="participant_email_unique"),
             models.UniqueConstraint(
-                fields=["token_hash"], condition=~Q(token_hash=""), name="participant_token_hash_unique"
+                fields=["token_hash"],
+                condition=~Q(token_hash=""),  # nosec B106  # the invite's SHA-256, no password
+                name="participant_token_hash_unique",
             ),
             models.CheckConstraint(
                 condition=Q(attribution__in=["", "named", "organisation", "unattributed", "not_quoted"]),
@@ -752,6 +772,7 @@ class AuditEvent(models.Model):
         CHANGE = "change", _("Change")
         DUPLICATE = "duplicate", _("Duplication")
         PERMISSION = "permission", _("Permission change")
+        ERASE = "erase", _("Erasure")
 
     at = models.DateTimeField(_("at"), default=timezone.now)
     actor = models.ForeignKey(

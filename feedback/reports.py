@@ -236,8 +236,10 @@ def insights_report(consultation: Consultation, *, identities: bool) -> Insights
 
 def _quote(item: Answer | Comment, *, identities: bool) -> Quote:
     attributed_to = attribution_for(item.response.participant, identities=identities)
-    # The queryset already keeps out those who may not be quoted; this guards the rule where it is applied.
-    assert attributed_to is not None
+    # The queryset already keeps out those who may not be quoted; this guards the rule where it is applied,
+    # as a raise rather than an assert, which `python -O` would strip.
+    if attributed_to is None:
+        raise ValueError("a participant who may not be quoted reached the quotes")
     return Quote(text=item.shown_value(), attributed_to=attributed_to)
 
 

@@ -5,10 +5,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import CharField, Count, Max, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -132,11 +135,17 @@ def save_answers(*, response: Response, values: Mapping[Question, Any]) -> int:
     """Store the given answers as they are now; returns how many changed. Empty fields clear earlier text."""
     if not response.participant.consultation.is_open():
         raise ConsultationClosed
+    # Lock the response first: an autosave and a form post for the same participant then take turns, so the
+    # second sees the answer the first created instead of inserting it again (unique per question).
+    list(Response.objects.select_for_update().filter(pk=response.pk).values_list("pk", flat=True))
     existing = {answer.question_id: answer for answer in response.answers.select_for_update()}
     changed = 0
     revisions = []
     for question, value in values.items():
         fields = _answer_fields(question, value)
+        # The forms refuse this with a message; the check here guards every other way in.
+        if len(fields["text"]) > question.max_length:
+            raise ValidationError("answer too long", code="max_length")
         answer = existing.get(question.pk)
         if answer is None:
             if not fields["text"].strip() and not fields["selected"]:
@@ -655,3 +664,147 @@ def duplicate_consultation(*, consultation: Consultation, by: Any) -> Consultati
         details={"from": original_pk, "from_slug": consultation.slug},
     )
     return copy
+
+
+# Retention and erasure
+
+ERASED = "[erased]"
+ERASED_NAME = "Erased participant"
+
+
+def _scrubbed(values: Mapping[str, Any]) -> dict[str, Any]:
+    # Keeps which fields an event touched, and its flags and counts; drops any text, which could quote them.
+    return {
+        key: value if value is None or isinstance(value, bool | int | float) else ERASED
+        for key, value in values.items()
+    }
+
+
+def _erase(participants: QuerySet[Participant], *, now: datetime) -> int:
+    """Anonymise the participants in place, their words and what the audit trail recorded about them.
+
+    Rows stay (answers, comments and revisions point at them with PROTECT); what named them or quoted them
+    goes. A constant number of queries, plus one per 500 audit events about them.
+    """
+    # Subqueries, not lists of ids: a consultation's answers can outnumber SQLite's limit on query parameters.
+    # Everything is selected through `targets`, which stops matching once the participants are marked erased,
+    # so the participants themselves are updated last.
+    targets = Participant.objects.filter(pk__in=participants.filter(is_erased=False).values("pk"))
+    if not targets.exists():
+        return 0
+    responses = Response.objects.filter(participant__in=targets)
+    answers = Answer.objects.filter(response__in=responses)
+    comments = Comment.objects.filter(response__in=responses)
+    no_words = {"moderator_note": "", "redacted_text": "", "redaction_reason": ""}
+    Revision.objects.filter(Q(answer__in=answers) | Q(comment__in=comments)).update(
+        previous_text="", previous_selected=[]
+    )
+    Answer.themes.through.objects.filter(answer__in=answers).delete()
+    Comment.themes.through.objects.filter(comment__in=comments).delete()
+    answers.update(text="", selected=[], **no_words)
+    comments.update(text="", organiser_reply="", **no_words)
+    about = {"participant": targets, "response": responses, "answer": answers, "comment": comments}
+
+    def keys(items: QuerySet) -> QuerySet:
+        return items.order_by().annotate(key=Cast("pk", CharField())).values("key")
+
+    about_them = Q()
+    for object_type, items in about.items():
+        about_them |= Q(object_type=object_type, object_id__in=keys(items))
+    events = list(AuditEvent.objects.filter(about_them).only("object_repr", "before", "after", "details"))
+    for event in events:
+        event.object_repr = ERASED
+        event.before, event.after = _scrubbed(event.before), _scrubbed(event.after)
+        event.details = _scrubbed(event.details)
+    AuditEvent.objects.bulk_update(events, ["object_repr", "before", "after", "details"], batch_size=500)
+    # Django's own admin log names what an organiser edited, e.g. "Alice Martin (Sentinel Analytics)".
+    about_them_in_log = Q()
+    for items in about.values():
+        content_type = ContentType.objects.get_for_model(items.model)
+        about_them_in_log |= Q(content_type=content_type, object_id__in=keys(items))
+    LogEntry.objects.filter(about_them_in_log).update(object_repr=ERASED)
+    erased = targets.update(
+        name=ERASED_NAME,
+        email=Concat(Value("erased-"), Cast("pk", CharField()), Value("@invalid")),
+        organisation="",
+        role="",
+        organisation_type="",
+        country="",
+        conflict_of_interest="",
+        attribution="",
+        consented_at=None,
+        token_hash="",  # nosec B106  # clears the invite hash; no password
+        is_revoked=True,
+        is_erased=True,
+        erased_at=now,
+    )
+    return erased
+
+
+@transaction.atomic
+def erase_participants(*, participants: QuerySet[Participant], by: Any, reason: str) -> int:
+    """Erase the participants on request: one ERASE event each, naming them only by id."""
+    chosen = list(
+        participants.select_related(None)
+        .filter(is_erased=False)
+        .select_for_update()
+        .only("pk", "consultation_id")
+    )
+    erased = _erase(Participant.objects.filter(pk__in=[p.pk for p in chosen]), now=timezone.now())
+    audit.record_each(
+        actor=by,
+        action=AuditEvent.Action.ERASE,
+        changes=((p, {"is_erased": False}, {"is_erased": True}) for p in chosen),
+        consultation_of=lambda p: p.consultation_id,
+        details={"reason": reason},
+    )
+    return erased
+
+
+def erase_participant(*, participant: Participant, by: Any, reason: str) -> bool:
+    """Erase one participant on request; False when they were erased already."""
+    erased = erase_participants(
+        participants=Participant.objects.filter(pk=participant.pk), by=by, reason=reason
+    )
+    participant.refresh_from_db()
+    return bool(erased)
+
+
+def past_retention(*, now: datetime) -> list[tuple[Consultation, int]]:
+    """Consultations whose retention period has ended, each with how many participants are still to erase."""
+    # Few consultations, and "closes_at + retention_days days" has no portable SQL form: compared in Python.
+    due = [
+        consultation
+        for consultation in Consultation.objects.filter(retention_days__isnull=False).order_by(
+            "closes_at", "pk"
+        )
+        if consultation.retention_ends_at() < now
+    ]
+    counts = dict(
+        Participant.objects.filter(consultation__in=due, is_erased=False)
+        .values_list("consultation_id")
+        .annotate(count=Count("pk"))
+    )
+    return [(consultation, counts.get(consultation.pk, 0)) for consultation in due]
+
+
+def apply_retention(*, now: datetime) -> list[tuple[Consultation, int]]:
+    """Erase every participant of the consultations past retention; one ERASE event per consultation."""
+    done = []
+    for consultation, _count in past_retention(now=now):
+        with transaction.atomic():
+            # Locked so that two runs from cron cannot both erase and record the same participants.
+            participants = Participant.objects.filter(consultation=consultation, is_erased=False)
+            list(participants.select_for_update().values_list("pk", flat=True))
+            erased = _erase(participants, now=now)
+            if erased:
+                audit.record(
+                    actor=None,
+                    action=AuditEvent.Action.ERASE,
+                    consultation=consultation,
+                    obj=consultation,
+                    count=erased,
+                    details={"retention_days": consultation.retention_days, "via": "apply_retention"},
+                )
+        done.append((consultation, erased))
+    return done

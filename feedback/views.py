@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from feedback import analysis, audit, reports, services
 from feedback.forms import AnalysisSearchForm, AnswersForm, CommentForm, ProfileForm
+from feedback.limits import PARTICIPANT_SESSION_KEY, rate_limited
 from feedback.models import (
     AuditEvent,
     Consultation,
@@ -30,7 +31,7 @@ from feedback.models import (
     Theme,
 )
 
-SESSION_KEY = "feedback_participants"
+SESSION_KEY = PARTICIPANT_SESSION_KEY
 
 
 # Access helpers: anything the caller may not see is a 404, never a 403 that confirms it exists.
@@ -44,6 +45,8 @@ def participant_for(request: HttpRequest, slug: str) -> Participant:
     participant = (
         Participant.objects.select_related("consultation", "response")
         .filter(pk=participant_id, consultation__slug=slug, consultation__is_published=True, is_revoked=False)
+        # Revocation and expiry end a session already bound, not only the link.
+        .exclude(invite_expires_at__lte=timezone.now())
         .first()
     )
     if participant is None:
@@ -128,6 +131,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@rate_limited("invite")
 def invite(request: HttpRequest, token: str) -> HttpResponse:
     participant = Participant.objects.by_token(token).select_related("consultation").first()
     if participant is None or not participant.consultation.is_published:
@@ -239,6 +243,7 @@ def autosave_error(message: str, status: int) -> JsonResponse:
 
 
 @require_POST
+@rate_limited("autosave", as_json=True)
 def autosave(request: HttpRequest, slug: str) -> JsonResponse:
     """Save one answer while the participant types: form-encoded `field` (e.g. "q3") and its value(s)."""
     participant = participant_for(request, slug)
@@ -407,6 +412,7 @@ def review(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
+@rate_limited("submit")
 def submit(request: HttpRequest, slug: str) -> HttpResponse:
     participant = participant_for(request, slug)
     response = response_for(participant)
@@ -565,6 +571,7 @@ def insights_report(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required(login_url="admin:login")
 @require_GET
+@rate_limited("export")
 def insights_csv(request: HttpRequest, slug: str) -> HttpResponse:
     consultation = report_consultation_for(request, slug)
     identities = request.user.has_perm("feedback.view_participant")
@@ -619,6 +626,7 @@ def resolution_report(request: HttpRequest, slug: str, resource_id: int) -> Http
 
 @login_required(login_url="admin:login")
 @require_GET
+@rate_limited("export")
 def resolution_csv(request: HttpRequest, slug: str, resource_id: int) -> HttpResponse:
     consultation, resource = resolution_for(request, slug, resource_id)
     rows = list(reports.resolution_rows(reports.resolution_comments(consultation, resource)))

@@ -164,7 +164,22 @@ def ann(db) -> User:
     return staff_in("Analyst", "ann")
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> None:
+    """Every test starts with no request counted against the rate limits (the cache is the memory one)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Browser tests use the live server, whose transactional database is flushed after each test; running them
-    # last keeps the data that migrations create (the Organiser group) for every other test.
-    items.sort(key=lambda item: "tests/browser/" in str(item.path).replace("\\", "/"))
+    # Transactional tests (the browser tests' live server, the concurrency tests) flush the database after each
+    # test, which also empties what data migrations create (the role groups, the default code book). Running
+    # them last keeps that data for every other test; the browser tests put it back for themselves.
+    def order(item: pytest.Item) -> int:
+        if "tests/browser/" in str(item.path).replace("\\", "/"):
+            return 2
+        marker = item.get_closest_marker("django_db")
+        return 1 if marker and marker.kwargs.get("transaction") else 0
+
+    items.sort(key=order)

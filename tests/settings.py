@@ -19,6 +19,17 @@ SITE_URL = "http://testserver"
 # Serve static files from the finders; tests never run collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Tests run in one process: a memory cache, emptied before each test (conftest.py), whatever REDIS_URL says, so
+# rate-limit counters never leak between tests and a developer's Redis is never flushed. tests/test_limits.py
+# proves the counters in a real Redis separately.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Most tests sign organisers in with force_login or a password only; tests/test_accounts.py switches the
+# two-factor sign-in and the lockout back on (both are read on every request).
+ADMIN_REQUIRE_2FA = False
+AXES_ENABLED = False
+# The test client and the live server speak plain HTTP; every other production control (secure __Host- cookies,
+# HSTS, CSP) stays on. Chromium accepts Secure cookies from http://localhost.
+SECURE_SSL_REDIRECT = False
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not the in-memory default: the live server's threads then share one database with real locking

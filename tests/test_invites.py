@@ -122,3 +122,40 @@ def test_sending_a_new_link_after_expiry_gives_a_link_that_works(client, alice):
 
     assert client.get(url.replace("http://testserver", "")).status_code == 200
     assert client.get(f"/i/{alice.token}/").status_code == 404
+
+
+def test_expiry_ends_a_session_that_was_already_bound(alice_client, alice):
+    alice.invite_expires_at = timezone.now() - timedelta(minutes=1)
+    alice.save()
+
+    assert alice_client.get("/c/tech-providers/").status_code == 404
+    assert alice_client.post("/c/tech-providers/autosave/", {"field": "q1", "q1": "x"}).status_code == 404
+
+
+def test_the_token_never_reaches_a_log(client, alice, caplog, settings):
+    import logging
+
+    from django.test import override_settings
+
+    caplog.set_level(logging.DEBUG)
+    client.get(f"/i/{alice.token}/")
+    client.post(f"/i/{alice.token}/")
+    client.get("/c/tech-providers/")
+    # A revoked link's 404 and a rate-limited request are logged with their path by Django.
+    alice.is_revoked = True
+    alice.save()
+    client.get(f"/i/{alice.token}/")
+    with override_settings(RATE_LIMITS={"invite": {"ip": "0/m"}}):
+        assert client.get(f"/i/{alice.token}/").status_code == 429
+
+    logged = [record.getMessage() for record in caplog.records]
+    assert any("/i/[token]" in line for line in logged)
+    assert not [line for line in logged if alice.token in line]
+    assert not [record for record in caplog.records if alice.token in str(record.__dict__.get("args"))]
+
+
+def test_the_token_is_not_in_any_url_after_the_first_request(client, alice, questions):
+    confirmed = client.post(f"/i/{alice.token}/", follow=True)
+
+    assert all(alice.token not in url for url, _status in confirmed.redirect_chain)
+    assert alice.token not in confirmed.content.decode()

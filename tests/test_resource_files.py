@@ -121,3 +121,75 @@ def test_organisers_upload_a_file_in_the_admin(olga_client, resource):
 
 def test_media_is_never_served_from_a_public_url(client, with_file):
     assert client.get("/media/" + with_file.file.name).status_code == 404
+
+
+def post_resource_file(client, resource: Resource, upload: SimpleUploadedFile):
+    return client.post(
+        f"/admin/feedback/resource/{resource.pk}/change/",
+        {
+            "title": resource.title,
+            "category": resource.category,
+            "version_label": resource.version_label,
+            "summary": "",
+            "file": upload,
+            "sections-TOTAL_FORMS": 0,
+            "sections-INITIAL_FORMS": 0,
+        },
+    )
+
+
+def office_file(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("report.pdf", b"<html><script>alert(1)</script></html>"),
+        ("report.docx", b"MZ\x90\x00 a program"),
+        ("report.xlsx", office_file({"payload.html": b"<script>"})),
+        ("report.odt", office_file({"mimetype": b"text/html"})),
+        ("notes.txt", b"\x00\x01binary"),
+    ],
+)
+def test_a_file_whose_content_is_not_what_its_name_says_is_refused(olga_client, resource, name, content):
+    response = post_resource_file(olga_client, resource, SimpleUploadedFile(name, content))
+
+    assert response.status_code == 200
+    assert "content is not a" in response.content.decode()
+    resource.refresh_from_db()
+    assert not resource.file
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("draft.docx", office_file({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"})),
+        ("draft.odt", office_file({"mimetype": b"application/vnd.oasis.opendocument.text"})),
+        ("notes.txt", "Notes, UTF-8: é".encode()),
+    ],
+)
+def test_real_documents_are_accepted_in_the_admin(olga_client, resource, name, content):
+    assert post_resource_file(olga_client, resource, SimpleUploadedFile(name, content)).status_code == 302
+
+    resource.refresh_from_db()
+    assert resource.file.read() == content
+
+
+def test_a_file_name_with_markup_is_stored_and_served_without_it(olga_client, alice_client, alice, resource):
+    upload = SimpleUploadedFile('"><img src=x onerror=alert(1)>.pdf', b"%PDF-1.7")
+    post_resource_file(olga_client, resource, upload)
+
+    resource.refresh_from_db()
+    download = alice_client.get(FILE.format("tech-providers", resource.pk))
+    assert "<" not in resource.file.name and '"' not in resource.file.name
+    assert download["Content-Disposition"].startswith("attachment;")
+    page = olga_client.get(f"/admin/feedback/resource/{resource.pk}/change/").content.decode()
+    assert "<img src=x" not in page

@@ -173,7 +173,11 @@
       state.error = payload.error || data.msgSession;
       setPhase(state, "failed");
     } else {
+      // Network errors, server errors and 429 (too many saves in a short time) pass: try again later. A 429
+      // says how long to wait in Retry-After (seconds).
+      const waitMs = response ? Number(response.headers.get("Retry-After")) * 1000 || 0 : 0;
       state.retryDelay = Math.min(state.retryDelay ? state.retryDelay * 2 : FIRST_RETRY_MS, MAX_RETRY_MS);
+      state.retryDelay = Math.max(state.retryDelay, waitMs);
       setPhase(state, "retrying");
       state.retryTimer = setTimeout(() => send(state), state.retryDelay);
       return;

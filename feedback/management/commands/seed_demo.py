@@ -8,10 +8,12 @@ import secrets
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from feedback import services
 from feedback.models import Codebook, Consultation, ConsultationResource, Participant, Question, Resource
@@ -243,9 +245,13 @@ class Command(BaseCommand):
             participants = self.load_participants(consultation)
             urls = [services.issue_invite(participant=p) for p in participants]
             password = self.load_organiser()
+            # Production-like settings ask the admin for a second factor: give the demo organiser an authenticator.
+            totp_url = self.load_organiser_totp() if settings.ADMIN_REQUIRE_2FA else None
         for url in urls:
             self.stdout.write(f"invite: {url}")
         self.stdout.write(f"organiser: {ORGANISER_USERNAME} {password}")
+        if totp_url:
+            self.stdout.write(f"organiser-totp: {totp_url}")
 
     def load_consultation(self) -> Consultation:
         # The meeting keeps the note's date; the demo's feedback window runs four weeks from today so it can be tried.
@@ -327,3 +333,12 @@ class Command(BaseCommand):
         user.save()
         user.groups.add(Group.objects.get(name="Organiser"))
         return password
+
+    def load_organiser_totp(self) -> str:
+        # Kept across re-runs, so an authenticator app set up from an earlier run goes on working.
+        device, _created = TOTPDevice.objects.get_or_create(
+            user=User.objects.get(username=ORGANISER_USERNAME),
+            name="Demo authenticator",
+            defaults={"confirmed": True},
+        )
+        return device.config_url

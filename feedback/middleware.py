@@ -1,0 +1,61 @@
+"""Request middleware for security controls that Django and django-csp do not cover on their own."""
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+
+SIGNED_IN_AT = "organiser_signed_in_at"
+SEEN_AT = "organiser_seen_at"
+# How stale the recorded last activity may get: saving the session on every request would add writes to
+# every admin page for no gain.
+SEEN_AT_PRECISION = 300
+
+
+def permissions_policy(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:
+    """Tell browsers that no page of ours may use the camera, microphone, location and the like."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+    return middleware
+
+
+def organiser_session(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:
+    """Organisers (staff) hold identified data of every participant: their sessions end after
+    ORGANISER_SESSION_IDLE seconds without a request and ORGANISER_SESSION_MAX_AGE seconds after sign-in,
+    whatever SESSION_COOKIE_AGE gives participants."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_staff:
+            expire_organiser_session(request)
+        return get_response(request)
+
+    return middleware
+
+
+def expire_organiser_session(request: HttpRequest) -> None:
+    now = time.time()
+    session = request.session
+    last_login = request.user.last_login
+    # Sign-in time: Django records last_login at every login; the session keeps its own copy from its first
+    # refresh on, so a later login elsewhere does not extend this one.
+    signed_in_at = session.get(SIGNED_IN_AT, last_login.timestamp() if last_login else now)
+    seen_at = session.get(SEEN_AT, signed_in_at)
+    if (
+        now - signed_in_at > settings.ORGANISER_SESSION_MAX_AGE
+        or now - seen_at > settings.ORGANISER_SESSION_IDLE
+    ):
+        # Flushes the session and its cookie; the admin then asks for the login again.
+        logout(request)
+    elif now - seen_at > SEEN_AT_PRECISION:
+        session[SIGNED_IN_AT] = signed_in_at
+        session[SEEN_AT] = now
+        # The cookie and the stored session lapse too, at whichever limit comes first.
+        remaining = settings.ORGANISER_SESSION_MAX_AGE - (now - signed_in_at)
+        session.set_expiry(int(min(settings.ORGANISER_SESSION_IDLE, remaining)))

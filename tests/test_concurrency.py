@@ -1,0 +1,56 @@
+"""Saves that race each other: the same participant autosaving in two tabs, or autosave beside a form post."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from feedback import services
+from feedback.models import Answer, Response
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def race(target, count: int) -> list[BaseException]:
+    """Run target in `count` threads released at once; returns what they raised."""
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            target()
+        except BaseException as error:  # noqa: BLE001 -- collected and asserted on by the test
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def test_simultaneous_first_saves_of_one_answer_store_one_answer(alice, questions):
+    response = Response.objects.create(participant=alice)
+
+    errors = race(
+        lambda: services.save_answer(response=response, question=questions[0], value="Same text"), 8
+    )
+
+    assert errors == []
+    assert list(Answer.objects.values_list("text", flat=True)) == ["Same text"]
+
+
+def test_simultaneous_submits_record_one_submission(alice, questions):
+    response = Response.objects.create(participant=alice)
+    services.save_answer(response=response, question=questions[0], value="Text")
+
+    results: list[bool] = []
+    errors = race(lambda: results.append(services.submit_response(response=response)), 8)
+
+    assert errors == []
+    assert results.count(True) == 1
+    assert Response.objects.get(pk=response.pk).status == Response.Status.SUBMITTED
