@@ -59,8 +59,11 @@ node_modules/.installed: package.json package-lock.json
 # Third-party front-end files come from npm and are copied, never committed.
 vendor: node_modules/.installed
 	mkdir -p static/vendor/bootstrap
-	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.rtl.min.css \
-	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js static/vendor/bootstrap/
+	# The .map files too: the hashed (manifest) storage of production refuses CSS and JS whose maps are missing.
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
+	   node_modules/bootstrap/dist/css/bootstrap.rtl.min.css node_modules/bootstrap/dist/css/bootstrap.rtl.min.css.map \
+	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
+	   static/vendor/bootstrap/
 	mkdir -p static/vendor/chartjs
 	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map static/vendor/chartjs/
 
