@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test serve setup vendor chromium lint format clean audit bandit
+.PHONY: run test serve bench setup vendor chromium lint format clean audit bandit
 
 run: setup .env
 	$(BIN)/python manage.py migrate --noinput
@@ -41,7 +41,18 @@ bandit: $(BIN)/.installed
 serve: setup
 	$(BIN)/python manage.py collectstatic --noinput
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/gunicorn consultation.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+	# Workers, threads, timeouts and the token-free JSON access log: consultation/gunicorn.conf.py (GUNICORN_* env).
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c consultation/gunicorn.conf.py consultation.wsgi
+
+# Throughput of the question page and autosave as ratios of /healthz through gunicorn (wrk, PostgreSQL at
+# 127.0.0.1:5432, Redis at 127.0.0.1:6379); figures in docs/PERFORMANCE.md. The other benchmarks there:
+# bench/export.py, bench/export_memory.py, bench/admin_queue.py (run by hand, they take minutes).
+# Benchmarks and drills (not tests): they report ratios and invariants, and need PostgreSQL and Redis.
+bench: setup
+	$(BIN)/python bench/http_load.py $(BENCH_ARGS)
+	$(BIN)/python bench/concurrency.py
+	$(BIN)/python bench/backup_drill.py
+	$(BIN)/python bench/admin_queue.py
 
 setup: $(BIN)/.installed vendor
 

@@ -265,8 +265,14 @@ RATE_LIMITS = {
     "invite": {"ip": os.environ.get("RATE_LIMIT_INVITE", "20/m")},
     # Typing saves every answer a second after a pause: generous per participant, more so per address (one
     # office may send several participants through the same address).
-    "autosave": {"ip": "600/m", "participant": os.environ.get("RATE_LIMIT_AUTOSAVE", "120/m")},
-    "submit": {"ip": "60/m", "participant": os.environ.get("RATE_LIMIT_SUBMIT", "10/m")},
+    "autosave": {
+        "ip": os.environ.get("RATE_LIMIT_AUTOSAVE_IP", "600/m"),
+        "participant": os.environ.get("RATE_LIMIT_AUTOSAVE", "120/m"),
+    },
+    "submit": {
+        "ip": os.environ.get("RATE_LIMIT_SUBMIT_IP", "60/m"),
+        "participant": os.environ.get("RATE_LIMIT_SUBMIT", "10/m"),
+    },
     # Downloads of participant data: the admin export page and actions, the analysis CSVs.
     "export": {"ip": "60/h", "user": os.environ.get("RATE_LIMIT_EXPORT", "20/h")},
 }

@@ -25,6 +25,7 @@ from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import (
+    NOT_BLANK_RE,
     Answer,
     Comment,
     Consultation,
@@ -104,7 +105,7 @@ def counted_answers(consultation: Consultation) -> QuerySet[Answer]:
         .submitted()
         .exclude(response__participant__is_erased=True)
         .exclude(status=Moderated.Status.HIDDEN)
-        .filter(Q(text__regex=r"\S") | ~Q(selected=[]))
+        .filter(Q(text__regex=NOT_BLANK_RE) | ~Q(selected=[]))
     )
 
 

@@ -23,6 +23,7 @@ as a formula is prefixed with ``'``. A moderator's redaction replaces the partic
 
 import csv
 import json
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -34,7 +35,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
-from feedback.models import Answer, Comment, Consultation, Participant, Question
+from feedback.models import NOT_BLANK_RE, Answer, Comment, Consultation, Participant, Question
 
 PROFILES = ("identified", "pseudonymised", "chatham-house")
 
@@ -79,8 +80,8 @@ def answers_for_export(consultation: Consultation) -> QuerySet[Answer]:
         .exclude(response__participant__is_erased=True)
         .submitted()
         .for_export()
-        # \S rather than a blank comparison, so whitespace-only text counts as empty as in Answer.is_empty.
-        .filter(Q(text__regex=r"\S") | ~Q(selected=[]))
+        # A regex rather than a blank comparison, so whitespace-only text counts as empty as in Answer.is_empty.
+        .filter(Q(text__regex=NOT_BLANK_RE) | ~Q(selected=[]))
     )
 
 
@@ -560,12 +561,18 @@ def export_text(export: Export, *, file_format: str, bom: bool = False) -> Itera
     raise ValueError(f"{file_format} is not a text format.")
 
 
+# What XML 1.0 cannot carry: control characters other than tab, LF and CR, and U+FFFE and U+FFFF (openpyxl's
+# own ILLEGAL_CHARACTERS_RE misses those two, and one of them in a cell made the whole workbook unreadable).
+NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _xlsx_cell(sheet: Any, value: str) -> Any:
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    # XML 1.0 cannot carry most control characters; openpyxl refuses them, so they are dropped.
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+    # Characters XML cannot carry are dropped. Line breaks become LF, as XML parsers read them anyway and as a
+    # spreadsheet breaks lines in a cell. Then formula_safe again: dropping " \x01" can bare an "=".
+    text = formula_safe(NOT_XML_RE.sub("", value).replace("\r\n", "\n").replace("\r", "\n"))
+    cell = WriteOnlyCell(sheet, value=text)
     # Always a string, never a formula, whatever the text starts with (openpyxl would guess "f" for "=...").
     cell.data_type = "s"
     return cell

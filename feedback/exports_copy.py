@@ -22,7 +22,7 @@ from django.db import connection
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
 from feedback.exports import FORMULA_TRIGGERS, HIDDEN_MARKER, LONG_COLUMNS, NOT_QUOTED_MARKER, check_profile
-from feedback.models import Consultation, Moderated, Participant, Response
+from feedback.models import NOT_BLANK_RE, Consultation, Moderated, Participant, Response
 
 # Rows are gathered into writes of about this many bytes; memory stays flat whatever the row count.
 BLOCK_BYTES = 256 * 1024
@@ -51,7 +51,7 @@ JOIN feedback_consultation c ON c.id = p.consultation_id
 JOIN feedback_question q ON q.id = a.question_id
 LEFT JOIN feedback_resource qr ON qr.id = q.resource_id
 WHERE p.consultation_id = {consultation} AND r.status = {submitted} AND NOT p.is_erased
-  AND (a.text ~ '\\S' OR a.selected <> '[]'::jsonb)
+  AND (a.text ~ {not_blank} OR a.selected <> '[]'::jsonb)
 UNION ALL
 SELECT 1, p.id, NULL, cr.title, cr.id, s.position,
        c.slug, p.name, p.pseudonym, p.organisation, p.organisation_type, p.country, p.attribution,
@@ -67,7 +67,7 @@ JOIN feedback_consultation c ON c.id = p.consultation_id
 JOIN feedback_resource cr ON cr.id = m.resource_id
 LEFT JOIN feedback_resourcesection s ON s.id = m.section_id
 WHERE p.consultation_id = {consultation} AND r.status = {submitted} AND NOT p.is_erased
-  AND m.text ~ '\\S'
+  AND m.text ~ {not_blank}
 """
 
 SELECT = """
@@ -174,6 +174,7 @@ def long_csv_select(consultation: Consultation, *, profile: str) -> str:
         hidden_marker=sql.Literal(str(HIDDEN_MARKER)),
         not_quoted_marker=sql.Literal(str(NOT_QUOTED_MARKER)),
         triggers=triggers,
+        not_blank=sql.Literal(NOT_BLANK_RE),
     )
     connection.ensure_connection()
     return statement.as_string(connection.connection)

@@ -573,6 +573,12 @@ class Answer(Moderated):
 
 COMMENT_MAX_LENGTH = 5000
 
+# Matches text with a character that is not whitespace as Python's str.isspace() sees it, which is what is_empty
+# uses. Not \S: PostgreSQL's \s follows the server's locale (U+00A0 is not a space in glibc's), so text of only
+# no-break spaces was empty on SQLite and in Python but not in PostgreSQL's exports and counts. Escapes that
+# Python's re and PostgreSQL's regular expressions read alike.
+NOT_BLANK_RE = r"[^\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
 
 class CommentQuerySet(models.QuerySet):
     def pending(self) -> "CommentQuerySet":
@@ -582,8 +588,8 @@ class CommentQuerySet(models.QuerySet):
         return self.filter(response__status=Response.Status.SUBMITTED)
 
     def non_empty(self) -> "CommentQuerySet":
-        # \S rather than a blank comparison, so whitespace-only text counts as empty as in Comment.is_empty.
-        return self.filter(text__regex=r"\S")
+        # A regex rather than a blank comparison, so whitespace-only text counts as empty as in Comment.is_empty.
+        return self.filter(text__regex=NOT_BLANK_RE)
 
     def in_reading_order(self) -> "CommentQuerySet":
         """Grouped by resource, the whole-resource comment first, then by section position."""

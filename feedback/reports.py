@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy
 from feedback import audit
 from feedback.exports import HIDDEN_MARKER, formula_safe
 from feedback.models import (
+    NOT_BLANK_RE,
     Answer,
     AuditEvent,
     Comment,
@@ -131,7 +132,7 @@ def counted_answers(consultation: Consultation) -> QuerySet[Answer]:
     return (
         Answer.objects.filter(response__participant__consultation=consultation)
         .submitted()
-        .filter(Q(text__regex=r"\S") | ~Q(selected=[]))
+        .filter(Q(text__regex=NOT_BLANK_RE) | ~Q(selected=[]))
         .exclude(status=Answer.Status.HIDDEN)
     )
 
@@ -374,7 +375,7 @@ def compare_question(text: str) -> list[GroupFigures]:
         set(Question.objects.filter(text=text).values_list("consultation__stakeholder_group", flat=True))
     )
     answers = _visible(Answer.objects.filter(question__text=text)).filter(
-        Q(text__regex=r"\S") | ~Q(selected=[])
+        Q(text__regex=NOT_BLANK_RE) | ~Q(selected=[])
     )
     figures = {group: GroupFigures(stakeholder_group=group) for group in groups}
     for group, participants, count in (

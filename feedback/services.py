@@ -56,6 +56,7 @@ def issue_invite(*, participant: Participant) -> str:
     return invite_url(token)
 
 
+@transaction.atomic
 def send_invitation(*, participant: Participant, by: Any = None) -> None:
     """Mail the participant a fresh link and record the invitation (never the link) in the audit trail."""
     invited_before = participant.invited_at
@@ -138,7 +139,9 @@ def save_answers(*, response: Response, values: Mapping[Question, Any]) -> int:
     # Lock the response first: an autosave and a form post for the same participant then take turns, so the
     # second sees the answer the first created instead of inserting it again (unique per question).
     list(Response.objects.select_for_update().filter(pk=response.pk).values_list("pk", flat=True))
-    existing = {answer.question_id: answer for answer in response.answers.select_for_update()}
+    # of=self: the default ordering joins questions, and locking those rows too would make every autosave wait
+    # for (and deadlock with) other participants' inserts, whose foreign-key checks take a share lock on them.
+    existing = {answer.question_id: answer for answer in response.answers.select_for_update(of=("self",))}
     changed = 0
     revisions = []
     for question, value in values.items():
@@ -747,7 +750,8 @@ def erase_participants(*, participants: QuerySet[Participant], by: Any, reason: 
     chosen = list(
         participants.select_related(None)
         .filter(is_erased=False)
-        .select_for_update()
+        # of=self: the default ordering joins consultations, whose rows every participant's write references.
+        .select_for_update(of=("self",))
         .only("pk", "consultation_id")
     )
     erased = _erase(Participant.objects.filter(pk__in=[p.pk for p in chosen]), now=timezone.now())
@@ -795,7 +799,7 @@ def apply_retention(*, now: datetime) -> list[tuple[Consultation, int]]:
         with transaction.atomic():
             # Locked so that two runs from cron cannot both erase and record the same participants.
             participants = Participant.objects.filter(consultation=consultation, is_erased=False)
-            list(participants.select_for_update().values_list("pk", flat=True))
+            list(participants.select_for_update(of=("self",)).values_list("pk", flat=True))
             erased = _erase(participants, now=now)
             if erased:
                 audit.record(

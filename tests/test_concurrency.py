@@ -54,3 +54,22 @@ def test_simultaneous_submits_record_one_submission(alice, questions):
     assert errors == []
     assert results.count(True) == 1
     assert Response.objects.get(pk=response.pk).status == Response.Status.SUBMITTED
+
+
+def locks_of(queries: list[dict]) -> list[str]:
+    return [q["sql"] for q in queries if "FOR UPDATE" in q["sql"] or "FOR NO KEY UPDATE" in q["sql"]]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="only PostgreSQL takes row locks")
+def test_saving_answers_locks_no_question_row(alice, questions):
+    # Locking the joined question rows made concurrent autosaves of different participants deadlock with each
+    # other's inserts (whose foreign-key checks share-lock the question): bench/concurrency.py found it.
+    from django.test.utils import CaptureQueriesContext
+
+    response = Response.objects.create(participant=alice)
+    services.save_answer(response=response, question=questions[0], value="First")
+    with CaptureQueriesContext(connection) as captured:
+        services.save_answers(response=response, values={questions[0]: "Second", questions[1]: "New"})
+
+    for sql in locks_of(captured.captured_queries):
+        assert "JOIN" not in sql or "FOR UPDATE OF" in sql, sql
