@@ -176,6 +176,9 @@ def long_csv_select(consultation: Consultation, *, profile: str) -> str:
         triggers=triggers,
         not_blank=sql.Literal(NOT_BLANK_RE),
     )
+    if not supports_copy():
+        # Quoting without a PostgreSQL connection (psycopg's defaults): enough to hand the text to psql.
+        return statement.as_string(None)
     connection.ensure_connection()
     return statement.as_string(connection.connection)
 

@@ -87,11 +87,13 @@ def page_context(participant: Participant, **extra: object) -> dict[str, object]
     }
 
 
-def analysis_access(request: HttpRequest, slug: str | None = None) -> Consultation | None:
-    """The analysis pages are for staff who may read answers (organisers, moderators, analysts); anyone else
-    gets a 404 (the views are also `login_required`, so an anonymous caller is asked to sign in first).
-    Returns the consultation `slug` names, or 404."""
-    if not (request.user.is_staff and request.user.has_perm("feedback.view_answer")):
+def analysis_access(
+    request: HttpRequest, slug: str | None = None, *, perm: str = "feedback.view_answer"
+) -> Consultation | None:
+    """The analysis pages and reports are for staff who may read answers (organisers, moderators, analysts),
+    or hold `perm` where an action needs more; anyone else gets a 404 (the views are also `login_required`, so
+    an anonymous caller is asked to sign in first). Returns the consultation `slug` names, or 404."""
+    if not (request.user.is_staff and request.user.has_perm(perm)):
         raise Http404
     if slug is None:
         return None
@@ -545,20 +547,11 @@ def analysis_search(request: HttpRequest, slug: str) -> HttpResponse:
 # identities only for those who also hold feedback.view_participant; publishing needs change_consultation.
 
 
-def report_consultation_for(
-    request: HttpRequest, slug: str, *, perm: str = "feedback.view_answer"
-) -> Consultation:
-    """The consultation `slug` when the signed-in staff member holds `perm`, else 404."""
-    if not (request.user.is_staff and request.user.has_perm(perm)):
-        raise Http404
-    return get_object_or_404(Consultation, slug=slug)
-
-
 @login_required(login_url="admin:login")
 @require_GET
 def insights_report(request: HttpRequest, slug: str) -> HttpResponse:
-    consultation = report_consultation_for(request, slug)
-    identities = request.user.has_perm("feedback.view_participant")
+    consultation = analysis_access(request, slug)
+    identities = sees_names(request)
     context = {
         "consultation": consultation,
         "report": reports.insights_report(consultation, identities=identities),
@@ -573,8 +566,8 @@ def insights_report(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 @rate_limited("export")
 def insights_csv(request: HttpRequest, slug: str) -> HttpResponse:
-    consultation = report_consultation_for(request, slug)
-    identities = request.user.has_perm("feedback.view_participant")
+    consultation = analysis_access(request, slug)
+    identities = sees_names(request)
     rows = list(reports.insights_rows(reports.insights_report(consultation, identities=identities)))
     audit.record(
         actor=request.user,
@@ -590,7 +583,7 @@ def insights_csv(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required(login_url="admin:login")
 @require_POST
 def publish_insights(request: HttpRequest, slug: str) -> HttpResponse:
-    consultation = report_consultation_for(request, slug, perm="feedback.change_consultation")
+    consultation = analysis_access(request, slug, perm="feedback.change_consultation")
     reports.publish_insights(consultation=consultation, actor=request.user)
     messages.success(request, _("The insights report is published: participants now see it."))
     return redirect("feedback:insights-report", slug=slug)
@@ -599,14 +592,14 @@ def publish_insights(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required(login_url="admin:login")
 @require_POST
 def withdraw_insights(request: HttpRequest, slug: str) -> HttpResponse:
-    consultation = report_consultation_for(request, slug, perm="feedback.change_consultation")
+    consultation = analysis_access(request, slug, perm="feedback.change_consultation")
     reports.withdraw_insights(consultation=consultation, actor=request.user)
     messages.success(request, _("The insights report is withdrawn: participants no longer see it."))
     return redirect("feedback:insights-report", slug=slug)
 
 
 def resolution_for(request: HttpRequest, slug: str, resource_id: int) -> tuple[Consultation, Resource]:
-    consultation = report_consultation_for(request, slug)
+    consultation = analysis_access(request, slug)
     resource = get_object_or_404(consultation.resources, pk=resource_id)
     return consultation, resource
 
