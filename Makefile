@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test serve bench setup vendor chromium lint format clean audit bandit
+.PHONY: run test serve bench setup vendor messages gettext chromium lint format clean audit bandit
 
 run: setup .env
 	$(BIN)/python manage.py migrate --noinput
@@ -20,6 +20,8 @@ run: setup .env
 test: setup chromium
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
+	# Every string of the code translated in French, Spanish and Arabic, none fuzzy (docs/GLOSSARY.md).
+	$(BIN)/python manage.py check_translations --settings=tests.settings
 	$(BIN)/pytest
 
 # Known vulnerabilities in the installed Python packages (PyPI's advisory data), then security mistakes in our own
@@ -51,10 +53,22 @@ serve: setup
 bench: setup
 	$(BIN)/python bench/http_load.py $(BENCH_ARGS)
 	$(BIN)/python bench/concurrency.py
+	$(BIN)/python bench/db_outage.py
 	$(BIN)/python bench/backup_drill.py
 	$(BIN)/python bench/admin_queue.py
 
-setup: $(BIN)/.installed vendor
+setup: $(BIN)/.installed vendor messages
+
+# The translations: .po files are committed, the compiled .mo files are built here (GNU gettext's msgfmt).
+messages: $(BIN)/.installed gettext
+	# tests.settings: the only settings that need no SECRET_KEY or .env; compiling reads nothing else of them.
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules --settings=tests.settings -v 0
+
+gettext:
+	@command -v msgfmt >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+	  else echo "Translations need GNU gettext: run 'sudo apt-get install gettext'"; exit 1; fi; }
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }

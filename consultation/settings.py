@@ -6,7 +6,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -48,6 +47,8 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
+    # Before the admin, as django-modeltranslation asks: it patches the admin's forms for per-language fields.
+    "modeltranslation",
     # django.contrib.admin with consultation.admin.OrganiserAdminSite as admin.site (two-factor sign-in).
     "consultation.apps.AdminConfig",
     "django.contrib.auth",
@@ -80,6 +81,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Before the first read of the session: a database outage answers 503, not 500.
+    "feedback.middleware.database_unavailable",
     "feedback.middleware.organiser_session",
     # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -96,6 +99,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
+                "feedback.i18n.native_language_names",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -144,6 +148,9 @@ AXES_LOCKOUT_CALLABLE = "consultation.admin.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
 # No banner on every manage.py run (it would land in seed_demo and export output pipelines).
 AXES_VERBOSE = False
+# The lockout counts per client address as the rate limits see it: behind TRUSTED_PROXY_COUNT proxies, the
+# address they forwarded, not the proxy's own (which would lock an organiser out for everyone's mistakes).
+AXES_CLIENT_IP_CALLABLE = "feedback.limits.client_ip"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -152,10 +159,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# INTERPOL's four official languages. Pages follow the participant's choice (Participant.language, the
+# language switcher's cookie), else the browser's Accept-Language, else English. Names are each language's own.
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English"))]
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español"), ("ar", "العربية")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Consultation content per language (feedback/translation.py); a missing translation shows the English text.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 TIME_ZONE = "UTC"
 USE_TZ = True
 FORMAT_MODULE_PATH = ["consultation.formats"]
@@ -209,6 +221,11 @@ if SESSION_COOKIE_SECURE:
     # __Host- cookies are only accepted when Secure, for this exact host and path /: no subdomain can set them.
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
+    LANGUAGE_COOKIE_NAME = "__Host-language"
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -235,7 +252,7 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     }
 }
-if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+if envbool("SECURE_PROXY_SSL_HEADER", "0"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Keeps a form full of long answers well inside one request while refusing absurd bodies.
@@ -257,6 +274,12 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions: with Redis, read from it (no query on every participant request) and written through to the
+# database, which stays their record: a Redis restart or flush only costs one query per session to warm again,
+# and while Redis is away sessions are read from the database. Without Redis, the database alone.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+)
 
 # Rate limits (feedback/limits.py, counted by django-ratelimit in the cache above), per scope: requests allowed
 # from one client address, and from one participant (autosave, submit) or one signed-in user (export).

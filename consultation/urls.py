@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from feedback import views
+from feedback import i18n, views
 
 admin.site.site_header = _("Consultation Feedback")
 admin.site.site_title = _("Consultation Feedback")
@@ -13,6 +13,8 @@ admin.site.index_title = _("Organisers' workspace")
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    # The language switcher's POST (every page has it): a cookie, and the participant's stored choice.
+    path("language", i18n.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("", include("feedback.urls")),
 ]

@@ -26,6 +26,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 
 from feedback import audit, exports, invitees, limits, services
 from feedback.forms import ExportForm, InviteeConfirmForm, InviteeUploadForm, InviteExpiryForm, ResourceForm
@@ -147,7 +148,7 @@ class ConsultationResourceInline(admin.TabularInline):
     extra = 0
 
 
-class QuestionInline(admin.TabularInline):
+class QuestionInline(TranslationTabularInline):
     model = Question
     fields = ["number", "text", "kind", "is_required"]
     ordering = ["number"]
@@ -157,7 +158,7 @@ class QuestionInline(admin.TabularInline):
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(ExportPermissions, admin.ModelAdmin):
+class ConsultationAdmin(ExportPermissions, TranslationAdmin):
     list_display = [
         "title",
         "stakeholder_group",
@@ -391,7 +392,7 @@ class ConsultationAdmin(ExportPermissions, admin.ModelAdmin):
         self.message_user(request, format_html(message, links), messages.SUCCESS)
 
 
-class ResourceSectionInline(admin.TabularInline):
+class ResourceSectionInline(TranslationStackedInline):
     model = ResourceSection
     fields = ["position", "heading", "body"]
     ordering = ["position"]
@@ -400,7 +401,7 @@ class ResourceSectionInline(admin.TabularInline):
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
+class ResourceAdmin(TranslationAdmin):
     list_display = ["title", "category", "version_label", "section_count"]
     list_filter = ["category"]
     search_fields = ["title", "summary"]
@@ -417,7 +418,7 @@ class ResourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(TranslationAdmin):
     list_display = ["number", "short_text", "consultation", "kind", "is_required", "resource"]
     list_display_links = ["number", "short_text"]
     list_filter = ["consultation", "kind"]
@@ -512,6 +513,8 @@ class ParticipantAdmin(admin.ModelAdmin):
                     "role",
                     "organisation_type",
                     "country",
+                    "language",
+                    "answer_language",
                 ]
             },
         ),
@@ -1418,7 +1421,7 @@ class CommentAdmin(CodingAndRedaction, PseudonymousQueue, admin.ModelAdmin):
 # Theme code books
 
 
-class ThemeInline(admin.TabularInline):
+class ThemeInline(TranslationTabularInline):
     model = Theme
     fields = ["code", "name", "parent", "description"]
     ordering = ["code"]
@@ -1466,7 +1469,7 @@ def tagged_count(through: type[models.Model]) -> Coalesce:
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
+class ThemeAdmin(TranslationAdmin):
     list_display = ["code", "name", "codebook", "parent", "answer_count", "comment_count"]
     list_display_links = ["code", "name"]
     list_filter = ["codebook"]

@@ -57,6 +57,7 @@ LONG_COLUMNS = [
     "attribution",
     "last_edited_at",
     "redacted",
+    "language",
 ]
 
 HIDDEN_MARKER = _("[hidden by moderator]")
@@ -165,8 +166,8 @@ def answer_cells(answer: Answer, *, profile: str) -> list[str]:
         participant.country.code or "",
         "answer",
         str(question.number),
-        question.text,
-        question.resource.title if question.resource else "",
+        question.text_en,
+        question.resource.title_en if question.resource else "",
         "",
         _answer_text(answer, profile),
         answer.status,
@@ -175,6 +176,7 @@ def answer_cells(answer: Answer, *, profile: str) -> list[str]:
         participant.attribution,
         _iso_utc(response.last_edited_at),
         "yes" if answer.is_redacted else "",
+        answer.language,
     ]
     return cells
 
@@ -198,8 +200,8 @@ def comment_cells(comment: Comment, *, profile: str) -> list[str]:
         "comment",
         "",
         "",
-        comment.resource.title,
-        comment.section.heading if comment.section else "",
+        comment.resource.title_en,
+        comment.section.heading_en if comment.section else "",
         _answer_text(comment, profile),
         comment.status,
         _themes(comment),
@@ -207,6 +209,7 @@ def comment_cells(comment: Comment, *, profile: str) -> list[str]:
         participant.attribution,
         _iso_utc(response.last_edited_at),
         "yes" if comment.is_redacted else "",
+        comment.language,
     ]
     return cells
 
@@ -328,7 +331,7 @@ WIDE_HEAD_COLUMNS = [
     "attribution",
     "submitted_at",
 ]
-WIDE_TAIL_COLUMNS = ["comments", "hidden", "redacted"]
+WIDE_TAIL_COLUMNS = ["comments", "hidden", "redacted", "language"]
 
 BOM = "\ufeff"
 
@@ -500,7 +503,7 @@ class Export:
         pending = next(answers, None)
         for participant in self.participants().iterator(chunk_size=2000):
             cells = [""] * len(numbers)
-            hidden, redacted = [], []
+            hidden, redacted, languages = [], [], []
             while pending is not None and pending.response.participant_id <= participant.pk:
                 index = column_of.get(pending.question.number)
                 if pending.response.participant_id == participant.pk and index is not None:
@@ -509,6 +512,8 @@ class Export:
                         hidden.append(f"q{pending.question.number}")
                     if pending.is_redacted:
                         redacted.append(f"q{pending.question.number}")
+                    if pending.language and pending.language not in languages:
+                        languages.append(pending.language)
                 pending = next(answers, None)
             name, organisation = _who(participant, self.profile)
             row = [
@@ -522,6 +527,7 @@ class Export:
                 str(comment_counts.get(participant.pk, 0)),
                 "; ".join(hidden),
                 "; ".join(redacted),
+                "; ".join(languages),
             ]
             yield [formula_safe(cell) for cell in row] if safe else row
 

@@ -33,7 +33,7 @@ ITEMS = """
 SELECT 0 AS kind, p.id AS participant_key, q.number AS question_key, NULL::text AS title_key,
        NULL::bigint AS resource_key, NULL::integer AS section_key,
        c.slug, p.name, p.pseudonym, p.organisation, p.organisation_type, p.country, p.attribution,
-       'answer' AS item_type, q.number::text AS question_no, q.text AS question, qr.title AS resource,
+       'answer' AS item_type, q.number::text AS question_no, q.text_en AS question, qr.title_en AS resource,
        NULL::text AS section, a.status, a.redacted_text,
        CASE WHEN jsonb_typeof(a.selected) <> 'array' THEN a.text
             WHEN jsonb_array_length(a.selected) = 0 THEN a.text
@@ -43,7 +43,7 @@ SELECT 0 AS kind, p.id AS participant_key, q.number AS question_key, NULL::text 
        (SELECT string_agg(t.code, '; ' ORDER BY t.code COLLATE "C")
         FROM feedback_answer_themes tag JOIN feedback_theme t ON t.id = tag.theme_id
         WHERE tag.answer_id = a.id) AS themes,
-       r.submitted_at, r.last_edited_at
+       r.submitted_at, r.last_edited_at, a.language
 FROM feedback_answer a
 JOIN feedback_response r ON r.id = a.response_id
 JOIN feedback_participant p ON p.id = r.participant_id
@@ -53,13 +53,13 @@ LEFT JOIN feedback_resource qr ON qr.id = q.resource_id
 WHERE p.consultation_id = {consultation} AND r.status = {submitted} AND NOT p.is_erased
   AND (a.text ~ {not_blank} OR a.selected <> '[]'::jsonb)
 UNION ALL
-SELECT 1, p.id, NULL, cr.title, cr.id, s.position,
+SELECT 1, p.id, NULL, cr.title_en, cr.id, s.position,
        c.slug, p.name, p.pseudonym, p.organisation, p.organisation_type, p.country, p.attribution,
-       'comment', NULL, NULL, cr.title, s.heading, m.status, m.redacted_text, m.text,
+       'comment', NULL, NULL, cr.title_en, s.heading_en, m.status, m.redacted_text, m.text,
        (SELECT string_agg(t.code, '; ' ORDER BY t.code COLLATE "C")
         FROM feedback_comment_themes tag JOIN feedback_theme t ON t.id = tag.theme_id
         WHERE tag.comment_id = m.id),
-       r.submitted_at, r.last_edited_at
+       r.submitted_at, r.last_edited_at, m.language
 FROM feedback_comment m
 JOIN feedback_response r ON r.id = m.response_id
 JOIN feedback_participant p ON p.id = r.participant_id
@@ -149,6 +149,7 @@ def _cells(profile: str) -> str:
         "attribution": "item.attribution",
         "last_edited_at": ISO_UTC.format("item.last_edited_at"),
         "redacted": "CASE WHEN item.redacted_text <> '' THEN 'yes' END",
+        "language": "item.language",
     }
     if list(cells) != LONG_COLUMNS:
         raise RuntimeError("the COPY export is out of step with exports.LONG_COLUMNS")

@@ -6,10 +6,11 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from feedback import invitees
+from feedback import i18n, invitees
 from feedback.exports import ExportFilters
 from feedback.models import COMMENT_MAX_LENGTH, Answer, Consultation, Participant, Question, Resource, Theme
 
@@ -31,6 +32,7 @@ class ProfileForm(forms.ModelForm):
             "role",
             "organisation_type",
             "country",
+            "answer_language",
             "attribution",
             "conflict_of_interest",
         ]
@@ -45,6 +47,13 @@ class ProfileForm(forms.ModelForm):
             self.fields[name].required = True
         # A radio list has no empty choice: the participant must pick one on purpose.
         self.fields["attribution"].choices = Participant.Attribution.choices
+        # Any language, not only the four of the pages: the export records it with every answer.
+        self.fields["answer_language"] = forms.ChoiceField(
+            label=_("Language of your answers"),
+            choices=[("", _("The language of these pages"))] + i18n.answer_language_choices(),
+            required=False,
+            help_text=_("Write in whichever language you prefer; the organisers see which one you chose."),
+        )
         if self.instance.consented_at:
             self.fields["consent"].initial = True
         self.helper = FormHelper()
@@ -68,6 +77,9 @@ class AnswersForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+        # Bootstrap 5 markup for just the widgets below: crispy-bootstrap5's general field.html took most of the
+        # question page's time (docs/PERFORMANCE.md).
+        self.helper.field_template = "feedback/answer_field.html"
 
     @staticmethod
     def field_name(question: Question) -> str:
@@ -75,29 +87,37 @@ class AnswersForm(forms.Form):
 
     @staticmethod
     def make_field(question: Question) -> forms.Field:
-        label = f"{question.number}. {question.text}"
+        label = format_html("{}. {}", question.number, i18n.content_html(question, "text"))
         if question.is_required:
-            label += " " + str(_("(required)"))
+            label = format_html("{} {}", label, _("(required)"))
         common = {"label": label, "help_text": question.help_text, "required": False}
         kind = question.kind
         if kind == Question.Kind.SHORT_TEXT:
-            return forms.CharField(max_length=min(question.max_length, 300), **common)
+            return forms.CharField(
+                max_length=min(question.max_length, 300),
+                widget=forms.TextInput(attrs={"class": "textinput form-control"}),
+                **common,
+            )
         if kind == Question.Kind.SCALE:
             low = question.scale_min_label or "1"
             high = question.scale_max_label or "5"
             choices = [("1", f"1 – {low}"), ("2", "2"), ("3", "3"), ("4", "4"), ("5", f"5 – {high}")]
             return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
         if kind == Question.Kind.SINGLE_CHOICE:
-            choices = [(c, c) for c in question.choice_list()]
+            choices = question.choice_options()
             return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
         if kind == Question.Kind.MULTIPLE_CHOICE:
-            choices = [(c, c) for c in question.choice_list()]
+            choices = question.choice_options()
             return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
         if kind == Question.Kind.YES_NO:
             choices = [("yes", _("Yes")), ("no", _("No")), ("unsure", _("Unsure"))]
             return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
         return forms.CharField(
-            max_length=question.max_length, widget=forms.Textarea(attrs={"rows": 6}), strip=False, **common
+            max_length=question.max_length,
+            # The classes crispy-bootstrap5 would add, set here so that the field template renders the widget as is.
+            widget=forms.Textarea(attrs={"rows": 6, "class": "textarea form-control"}),
+            strip=False,
+            **common,
         )
 
     def values_by_question(self) -> dict[Question, Any]:
@@ -193,8 +213,8 @@ class InviteeUploadForm(forms.Form):
         label=_("CSV file"),
         help_text=_(
             "UTF-8, up to 1 MB and 5,000 rows, with a header row naming the columns name, email, organisation, "
-            "organisation_type, country. Organisation type: its code or English name; country: its two-letter "
-            "code or English name."
+            "organisation_type, country, language. Organisation type: its code or English name; country: its "
+            "two-letter code or English name; language of the invitation and pages: en, fr, es or ar."
         ),
     )
 

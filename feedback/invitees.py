@@ -6,9 +6,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import translation
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -16,7 +18,7 @@ from feedback.models import Consultation, Participant
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 5000
-COLUMNS = ["name", "email", "organisation", "organisation_type", "country"]
+COLUMNS = ["name", "email", "organisation", "organisation_type", "country", "language"]
 REQUIRED_COLUMNS = ["name", "email"]
 
 NAME_MAX = Participant._meta.get_field("name").max_length
@@ -34,6 +36,7 @@ class Invitee:
     organisation: str = ""
     organisation_type: str = ""
     country: str = ""
+    language: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,6 +51,9 @@ class Invitee:
 
     def get_country_display(self) -> str:
         return countries.name(self.country) if self.country else ""
+
+    def get_language_display(self) -> str:
+        return dict(settings.LANGUAGES).get(self.language, "")
 
 
 @dataclass
@@ -129,6 +135,16 @@ def _country_code(value: str) -> str:
     return countries.by_name(value, language="en")
 
 
+def _language_code(value: str) -> str:
+    """en, fr, es or ar from a code ("fr", "fr-CH") or a name in English or in the language itself."""
+    names = {code: code for code, _name in settings.LANGUAGES}
+    for code, name in settings.LANGUAGES:
+        names[name.casefold()] = code
+        names[get_language_info(code)["name"].casefold()] = code
+    key = value.strip().casefold()
+    return names.get(key) or names.get(key.split("-")[0].split("_")[0], "")
+
+
 def validate_rows(
     rows: Iterable[tuple[int, Mapping[str, str]]], consultation: Consultation
 ) -> tuple[list[Invitee], list[RefusedRow]]:
@@ -171,6 +187,11 @@ def validate_rows(
             country = _country_code(values["country"])
             if not country:
                 reasons.append(_("Unknown country."))
+        language = ""
+        if values["language"]:
+            language = _language_code(values["language"])
+            if not language:
+                reasons.append(_("Unknown language: use en, fr, es or ar."))
         if reasons:
             bad.append(RefusedRow(line=line, values=values, reasons=[str(reason) for reason in reasons]))
             continue
@@ -182,6 +203,7 @@ def validate_rows(
                 organisation=values["organisation"],
                 organisation_type=organisation_type,
                 country=country,
+                language=language,
             )
         )
     return good, bad

@@ -1,11 +1,19 @@
-"""Request middleware for security controls that Django and django-csp do not cover on their own."""
+"""Request middleware for security controls that Django and django-csp do not cover on their own, and for
+the answer given while the database cannot be reached."""
 
+import logging
 import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
 
 SIGNED_IN_AT = "organiser_signed_in_at"
 SEEN_AT = "organiser_seen_at"
@@ -23,6 +31,50 @@ def permissions_policy(get_response: Callable[[HttpRequest], HttpResponse]) -> C
         return response
 
     return middleware
+
+
+# What a database that cannot be reached (a restart, a fail-over, a full connection table) raises.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def database_unavailable(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:
+    """While the database cannot be reached, answer 503 with a page (or JSON for autosave) saying that the
+    participant's text is kept in the browser, instead of a 500 "something went wrong"."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        try:
+            # The first query of most requests: the session and the signed-in user, which the middleware
+            # below reads. An error raised below this middleware would reach it already turned into a 500, so
+            # they are read here; views raising the error are handled by process_exception.
+            request.user.is_authenticated  # noqa: B018
+        except DATABASE_UNAVAILABLE as error:
+            return service_unavailable(request, error)
+        return get_response(request)
+
+    def process_exception(request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, DATABASE_UNAVAILABLE):
+            return service_unavailable(request, exception)
+        return None
+
+    middleware.process_exception = process_exception
+    return middleware
+
+
+def service_unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
+    logger.warning("database unavailable, answering 503: %r", error)
+    message = _(
+        "The service is briefly unavailable; your text is kept in this browser, try again in a minute."
+    )
+    if request.get_preferred_type(["text/html", "application/json"]) == "application/json" or (
+        request.headers.get("X-Requested-With") == "XMLHttpRequest"
+    ):
+        response = JsonResponse({"error": str(message)}, status=503)
+    else:
+        # A page of its own, not base.html: that one reads the session (messages, the participant's menu),
+        # which is in the database that is missing.
+        response = HttpResponse(render_to_string("503.html", {"message": message}), status=503)
+    add_never_cache_headers(response)
+    return response
 
 
 def organiser_session(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:

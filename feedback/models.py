@@ -195,7 +195,9 @@ class Resource(models.Model):
 
 
 class ResourceSection(models.Model):
-    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="sections")
+    resource = models.ForeignKey(
+        Resource, on_delete=models.CASCADE, related_name="sections", verbose_name=_("resource")
+    )
     position = models.PositiveSmallIntegerField(_("position"))
     heading = models.CharField(_("heading"), max_length=300)
     body = models.TextField(_("text"), blank=True)
@@ -213,8 +215,12 @@ class ResourceSection(models.Model):
 
 
 class ConsultationResource(models.Model):
-    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="resource_links")
-    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="consultation_links")
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="resource_links", verbose_name=_("consultation")
+    )
+    resource = models.ForeignKey(
+        Resource, on_delete=models.PROTECT, related_name="consultation_links", verbose_name=_("resource")
+    )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
@@ -238,7 +244,9 @@ class Question(models.Model):
         MULTIPLE_CHOICE = "multiple_choice", _("Multiple choice")
         YES_NO = "yes_no", _("Yes / no / unsure")
 
-    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="questions")
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="questions", verbose_name=_("consultation")
+    )
     number = models.PositiveSmallIntegerField(_("number"))
     text = models.TextField(_("question"))
     help_text = models.TextField(_("help text"), blank=True)
@@ -289,9 +297,36 @@ class Question(models.Model):
     def clean(self) -> None:
         if self.kind in (self.Kind.SINGLE_CHOICE, self.Kind.MULTIPLE_CHOICE) and len(self.choice_list()) < 2:
             raise ValidationError({"choices": _("Give at least two choices, one per line.")}, code="choices")
+        wanted = len(self.choice_list())
+        for code, _name in settings.LANGUAGES:
+            translated = _lines(getattr(self, f"choices_{code}", None))
+            if translated and len(translated) != wanted:
+                raise ValidationError(
+                    {
+                        f"choices_{code}": _(
+                            "Give the translated choices line for line: %(wanted)d lines, as in English."
+                        )
+                        % {"wanted": wanted}
+                    },
+                    code="choices",
+                )
 
     def choice_list(self) -> list[str]:
-        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+        """The choices as stored in answers and exports: the English lines, whatever the reader's language."""
+        return _lines(getattr(self, "choices_en", None) or self.choices)
+
+    def choice_options(self) -> list[tuple[str, str]]:
+        """(stored value, label in the reader's language) per choice. A translation is used line for line
+        only when it has as many lines as the English; otherwise the English labels are shown."""
+        values = self.choice_list()
+        labels = _lines(self.choices)
+        if len(labels) != len(values):
+            labels = values
+        return list(zip(values, labels, strict=True))
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
 class ParticipantQuerySet(models.QuerySet):
@@ -351,7 +386,9 @@ class Participant(models.Model):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
 
-    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="participants")
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.PROTECT, related_name="participants", verbose_name=_("consultation")
+    )
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("email"))
     organisation = models.CharField(_("organisation"), max_length=200, blank=True)
@@ -370,6 +407,19 @@ class Participant(models.Model):
         _("how you may be quoted"), max_length=20, choices=Attribution.choices, blank=True
     )
     consented_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    language = models.CharField(
+        _("language of pages and emails"),
+        max_length=12,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Set by the participant's language switcher; empty means their browser's language."),
+    )
+    answer_language = models.CharField(
+        _("language of answers"),
+        max_length=12,
+        blank=True,
+        help_text=_("The language the participant writes in; empty means the language of the pages."),
+    )
     pseudonym = models.CharField(
         _("pseudonym"), max_length=12, unique=True, default=new_pseudonym, editable=False
     )
@@ -440,7 +490,9 @@ class Response(models.Model):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
 
-    participant = models.OneToOneField(Participant, on_delete=models.PROTECT, related_name="response")
+    participant = models.OneToOneField(
+        Participant, on_delete=models.PROTECT, related_name="response", verbose_name=_("participant")
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     submitted_at = models.DateTimeField(_("first submitted at"), null=True, blank=True)
     last_edited_at = models.DateTimeField(_("last edited at"), null=True, blank=True)
@@ -507,6 +559,8 @@ class Moderated(models.Model):
     )
     redacted_at = models.DateTimeField(_("redacted at"), null=True, blank=True)
     themes = models.ManyToManyField("Theme", blank=True, related_name="%(class)ss", verbose_name=_("themes"))
+    # Participants write in any language; this is the one they said they write in (or the page's), as a code.
+    language = models.CharField(_("language"), max_length=12, blank=True)
 
     class Meta:
         abstract = True
@@ -534,8 +588,12 @@ class AnswerQuerySet(models.QuerySet):
 
 
 class Answer(Moderated):
-    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="answers")
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    response = models.ForeignKey(
+        Response, on_delete=models.PROTECT, related_name="answers", verbose_name=_("response")
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.PROTECT, related_name="answers", verbose_name=_("question")
+    )
     text = models.TextField(_("answer"), blank=True)
     selected = models.JSONField(_("selected choices"), default=list, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -561,10 +619,21 @@ class Answer(Moderated):
         return f"Q{self.question.number}: {self.shown_value()[:60]}"
 
     def display_value(self) -> str:
-        """The answer as one line of text: the written text, or the chosen options joined."""
+        """The answer as one line of text: the written text, or the chosen options joined (as stored: English)."""
         if self.selected:
             return "; ".join(str(choice) for choice in self.selected)
         return self.text
+
+    def reader_value(self) -> str:
+        """display_value for the participant's own pages and mails: chosen options in the reader's language."""
+        if not self.selected:
+            return self.text
+        question = self.question
+        if question.kind == Question.Kind.YES_NO:
+            labels = {"yes": _("Yes"), "no": _("No"), "unsure": _("Unsure")}
+        else:
+            labels = dict(question.choice_options())
+        return "; ".join(str(labels.get(choice, choice)) for choice in self.selected)
 
     @property
     def is_empty(self) -> bool:
@@ -601,7 +670,8 @@ class CommentQuerySet(models.QuerySet):
         return self.select_related("resource", "section", "response__participant__consultation").order_by(
             "response__participant__consultation_id",
             "response__participant_id",
-            "resource__title",
+            # English, the language every resource has: the order must not change with the reader's language.
+            "resource__title_en",
             "resource_id",
             models.F("section__position").asc(nulls_first=True),
         )
@@ -616,7 +686,9 @@ class Comment(Moderated):
         NOT_ACCEPTED = "not_accepted", _("Not accepted")
         NOTED = "noted", _("Noted")
 
-    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="comments")
+    response = models.ForeignKey(
+        Response, on_delete=models.PROTECT, related_name="comments", verbose_name=_("response")
+    )
     resource = models.ForeignKey(
         Resource, on_delete=models.PROTECT, related_name="comments", verbose_name=_("resource")
     )

@@ -14,11 +14,11 @@ from django.db.models import CharField, Count, Max, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from feedback import audit
+from feedback import audit, i18n
 from feedback.invitees import Invitee
 from feedback.models import (
     COMMENT_MAX_LENGTH,
@@ -70,8 +70,9 @@ def send_invitation(*, participant: Participant, by: Any = None) -> None:
         after={"invited_at": _iso(participant.invited_at)},
     )
     context = {"participant": participant, "consultation": participant.consultation, "url": url}
-    body = render_to_string("feedback/email/invitation.txt", context)
-    subject = _("Invitation: %(title)s") % {"title": participant.consultation.title}
+    with translation.override(participant.language or settings.LANGUAGE_CODE):
+        body = render_to_string("feedback/email/invitation.txt", context)
+        subject = _("Invitation: %(title)s") % {"title": participant.consultation.title}
     transaction.on_commit(lambda: send_mail(subject, body, None, [participant.email]))
 
 
@@ -144,6 +145,7 @@ def save_answers(*, response: Response, values: Mapping[Question, Any]) -> int:
     existing = {answer.question_id: answer for answer in response.answers.select_for_update(of=("self",))}
     changed = 0
     revisions = []
+    language = i18n.answer_language(response.participant)
     for question, value in values.items():
         fields = _answer_fields(question, value)
         # The forms refuse this with a message; the check here guards every other way in.
@@ -153,7 +155,7 @@ def save_answers(*, response: Response, values: Mapping[Question, Any]) -> int:
         if answer is None:
             if not fields["text"].strip() and not fields["selected"]:
                 continue
-            answer = Answer.objects.create(response=response, question=question, **fields)
+            answer = Answer.objects.create(response=response, question=question, language=language, **fields)
             if response.is_submitted:
                 revisions.append(Revision(answer=answer))
             changed += 1
@@ -164,6 +166,7 @@ def save_answers(*, response: Response, values: Mapping[Question, Any]) -> int:
                     Revision(answer=answer, previous_text=answer.text, previous_selected=answer.selected)
                 )
             answer.text, answer.selected = fields["text"], fields["selected"]
+            answer.language = language
             # An edited answer goes back to the moderation queue, as if nobody had moderated it yet.
             answer.status = Answer.Status.PENDING
             answer.moderated_by, answer.moderated_at = None, None
@@ -173,6 +176,7 @@ def save_answers(*, response: Response, values: Mapping[Question, Any]) -> int:
                 update_fields=[
                     "text",
                     "selected",
+                    "language",
                     "status",
                     "moderated_by",
                     "moderated_at",
@@ -220,7 +224,9 @@ def save_comment(
         try:
             # A savepoint, so a concurrent first save (two tabs) turns into an update instead of an error.
             with transaction.atomic():
-                comment = Comment.objects.create(**place, text=text)
+                comment = Comment.objects.create(
+                    **place, text=text, language=i18n.answer_language(response.participant)
+                )
         except IntegrityError:
             comment = Comment.objects.select_for_update(of=("self",)).get(**place)
         else:
@@ -233,12 +239,21 @@ def save_comment(
     if response.is_submitted:
         Revision.objects.create(comment=comment, previous_text=comment.text)
     comment.text = text
+    comment.language = i18n.answer_language(response.participant)
     # An edited comment goes back to the moderation queue, as if nobody had moderated it yet.
     comment.status = Comment.Status.PENDING
     comment.moderated_by, comment.moderated_at = None, None
     _drop_redaction(comment)
     comment.save(
-        update_fields=["text", "status", "moderated_by", "moderated_at", *REDACTION_FIELDS, "updated_at"]
+        update_fields=[
+            "text",
+            "language",
+            "status",
+            "moderated_by",
+            "moderated_at",
+            *REDACTION_FIELDS,
+            "updated_at",
+        ]
     )
     _touch(response)
     return comment
@@ -303,8 +318,9 @@ def send_receipt(*, response: Response) -> None:
         "answers": [a for a in answers if not a.is_empty],
         "comments": list(comments_of(response)),
     }
-    body = render_to_string("feedback/email/receipt.txt", context)
-    subject = _("Receipt: your feedback on %(title)s") % {"title": participant.consultation.title}
+    with translation.override(participant.language or settings.LANGUAGE_CODE):
+        body = render_to_string("feedback/email/receipt.txt", context)
+        subject = _("Receipt: your feedback on %(title)s") % {"title": participant.consultation.title}
     send_mail(subject, body, None, [participant.email])
 
 
@@ -586,19 +602,20 @@ def send_reminder(*, participant: Participant, now: datetime, min_interval: time
             before={"reminded_at": _iso(before)},
             after={"reminded_at": _iso(now)},
         )
-        with timezone.override(consultation.tz):
-            deadline = date_format(timezone.localtime(consultation.closes_at), "DATETIME_FORMAT")
-        context = {
-            "participant": participant,
-            "consultation": consultation,
-            "url": url,
-            "deadline": deadline,
-        }
-        body = render_to_string("feedback/email/reminder.txt", context)
-        subject = _("Reminder: %(title)s closes on %(deadline)s") % {
-            "title": consultation.title,
-            "deadline": deadline,
-        }
+        with translation.override(participant.language or settings.LANGUAGE_CODE):
+            with timezone.override(consultation.tz):
+                deadline = date_format(timezone.localtime(consultation.closes_at), "DATETIME_FORMAT")
+            context = {
+                "participant": participant,
+                "consultation": consultation,
+                "url": url,
+                "deadline": deadline,
+            }
+            body = render_to_string("feedback/email/reminder.txt", context)
+            subject = _("Reminder: %(title)s closes on %(deadline)s") % {
+                "title": consultation.title,
+                "deadline": deadline,
+            }
         transaction.on_commit(lambda: send_mail(subject, body, None, [participant.email]))
     return True
 

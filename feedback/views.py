@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from feedback import analysis, audit, reports, services
+from feedback import analysis, audit, i18n, reports, services
 from feedback.forms import AnalysisSearchForm, AnswersForm, CommentForm, ProfileForm
 from feedback.limits import PARTICIPANT_SESSION_KEY, rate_limited
 from feedback.models import (
@@ -51,6 +51,7 @@ def participant_for(request: HttpRequest, slug: str) -> Participant:
     )
     if participant is None:
         raise Http404
+    i18n.use_participant_language(request, participant)
     return participant
 
 
@@ -147,6 +148,8 @@ def invite(request: HttpRequest, token: str) -> HttpResponse:
         bound[participant.consultation.slug] = participant.pk
         request.session[SESSION_KEY] = bound
         services.open_invitation(participant=participant)
+        # The language they arrived in becomes theirs (and their emails'), until they pick another.
+        i18n.remember_language(participant, request.LANGUAGE_CODE)
         target = "feedback:consultation" if participant.has_confirmed_profile else "feedback:profile"
         response = redirect(target, slug=participant.consultation.slug)
     # The token is in this URL: send only the origin as Referer, never the path. ("no-referrer" would make
@@ -205,7 +208,7 @@ def questions(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("feedback:profile", slug=slug)
     consultation = participant.consultation
     response = response_for(participant)
-    question_list = list(consultation.questions.select_related("resource"))
+    question_list = list(consultation.questions.all())
     closed = closed_message(consultation)
     saved_times = None
     if request.method == "POST":
@@ -228,7 +231,13 @@ def questions(request: HttpRequest, slug: str) -> HttpResponse:
             _("Nothing was saved from this page: please correct the answers marked below and save again."),
         )
     else:
-        answers = list(response.answers.select_related("question"))
+        # Only what the form shows, matched to the questions loaded above: no join, no moderation columns.
+        questions_by_id = {question.pk: question for question in question_list}
+        answers = list(
+            response.answers.order_by().only("response_id", "question_id", "text", "selected", "updated_at")
+        )
+        for answer in answers:
+            answer.question = questions_by_id[answer.question_id]
         form = AnswersForm(
             initial=AnswersForm.initial_from(answers), questions=question_list, disabled=bool(closed)
         )
@@ -391,7 +400,7 @@ def review_rows(response: Response) -> list[dict[str, object]]:
     rows = []
     for question in response.participant.consultation.questions.all():
         answer = answers.get(question.pk)
-        value = "" if answer is None or answer.is_empty else answer.display_value()
+        value = "" if answer is None or answer.is_empty else answer.reader_value()
         rows.append({"question": question, "value": value, "missing": question.is_required and not value})
     return rows
 

@@ -350,3 +350,26 @@ def test_a_password_change_ends_the_organisers_other_sessions(client, olga):
     assert response.status_code == 302
     assert laptop.get("/admin/").status_code == 200  # the session that changed it stays signed in
     assert phone.get("/admin/").status_code == 302
+
+
+@with_lockout
+@override_settings(TRUSTED_PROXY_COUNT=1)
+def test_behind_a_proxy_the_lockout_counts_the_forwarded_address_not_the_proxys(client, olga):
+    def fail_via_proxy(address: str) -> int:
+        return client.post(
+            LOGIN,
+            {"username": "olga", "password": "wrong"},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=address,
+        ).status_code
+
+    assert [fail_via_proxy("203.0.113.9") for _ in range(5)] == [200, 200, 200, 200, 429]
+
+    # Olga elsewhere comes through the same proxy: her own address is not locked.
+    response = client.post(
+        LOGIN,
+        {"username": "olga", "password": "olga-password"},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.4",
+    )
+    assert response.status_code == 302

@@ -12,7 +12,7 @@ from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from feedback.models import Answer, Consultation, Participant, Question, Response
 from tests.conftest import answer, make_participant, submit
@@ -107,7 +107,9 @@ def test_consultation_page_shows_the_meeting_in_its_time_zone_with_resources_and
 def test_a_consultation_can_be_set_up_from_the_admin(olga_client, db):
     assert olga_client.get("/admin/feedback/consultation/add/").status_code == 200
     data = {
-        "title": "Judiciary consultation",
+        # Content is entered per language (django-modeltranslation); English is required, the others optional.
+        "title_en": "Judiciary consultation",
+        "title_fr": "Consultation de la magistrature",
         "slug": "judiciary",
         "stakeholder_group": "Judiciary",
         "is_published": "on",
@@ -116,13 +118,14 @@ def test_a_consultation_can_be_set_up_from_the_admin(olga_client, db):
         "opens_at_1": "09:00:00",
         "closes_at_0": "2030-02-01",
         "closes_at_1": "09:00:00",
-        "confidentiality": "For official use only",
+        "confidentiality_en": "For official use only",
         "resource_links-TOTAL_FORMS": 0,
         "resource_links-INITIAL_FORMS": 0,
         "questions-TOTAL_FORMS": 1,
         "questions-INITIAL_FORMS": 0,
         "questions-0-number": 1,
-        "questions-0-text": "What should judges know?",
+        "questions-0-text_en": "What should judges know?",
+        "questions-0-text_ar": "ما الذي ينبغي أن يعرفه القضاة؟",
         "questions-0-kind": "long_text",
     }
 
@@ -131,6 +134,13 @@ def test_a_consultation_can_be_set_up_from_the_admin(olga_client, db):
     assert response.status_code == 302
     consultation = Consultation.objects.get(slug="judiciary")
     assert consultation.questions.get().text == "What should judges know?"
+    with translation.override("fr"):
+        # French title given; the French question text was not, so the English one stands in.
+        assert consultation.title == "Consultation de la magistrature"
+        assert consultation.questions.get().text == "What should judges know?"
+    with translation.override("ar"):
+        assert consultation.questions.get().text == "ما الذي ينبغي أن يعرفه القضاة؟"
+        assert consultation.title == "Judiciary consultation"
 
 
 def test_resource_list_counts_sections_and_the_page_lists_them(olga_client, resource):

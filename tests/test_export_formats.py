@@ -264,6 +264,7 @@ def test_wide_has_one_row_per_participant_and_a_column_per_question(consultation
         "comments",
         "hidden",
         "redacted",
+        "language",
     ]
     by_name = {row["participant"]: row for row in rows}
     assert [row["participant"] for row in rows] == ["Alice Martin", "Bob Okafor", "Eve Lindqvist"]

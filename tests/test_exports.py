@@ -147,6 +147,7 @@ def test_row_shows_the_question_resource_codes_and_times(consultation, alice, qu
         "attribution": "organisation",
         "last_edited_at": "2022-11-04T08:30:00Z",
         "redacted": "",
+        "language": "",
     }
     assert second["resource"] == "Principles for Responsible AI Innovation"
     assert second["status"] == "pending"

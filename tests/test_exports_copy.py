@@ -233,7 +233,7 @@ def test_copy_export_of_a_consultation_without_submissions_is_just_the_header(co
     assert rows == 0
     assert produced == orm_bytes(consultation, "pseudonymised")[0]
     assert produced.startswith(b"consultation,participant,organisation,")
-    assert produced.endswith(b",redacted\r\n")
+    assert produced.endswith(b",redacted,language\r\n")
 
 
 def test_copy_export_select_is_one_line_that_psql_copy_can_run(consultation, nasty):

@@ -99,18 +99,18 @@ def test_organisers_upload_a_file_in_the_admin(olga_client, resource):
     olga_client.post(
         f"/admin/feedback/resource/{resource.pk}/change/",
         {
-            "title": resource.title,
+            "title_en": resource.title,
             "category": resource.category,
             "version_label": resource.version_label,
-            "summary": "",
+            "summary_en": "",
             "file": SimpleUploadedFile("upload.pdf", b"%PDF uploaded"),
             "sections-TOTAL_FORMS": 1,
             "sections-INITIAL_FORMS": 1,
             "sections-0-id": resource.sections.get().pk,
             "sections-0-resource": resource.pk,
             "sections-0-position": 1,
-            "sections-0-heading": "Core principles",
-            "sections-0-body": "Lawfulness, ...",
+            "sections-0-heading_en": "Core principles",
+            "sections-0-body_en": "Lawfulness, ...",
         },
     )
 
@@ -127,10 +127,10 @@ def post_resource_file(client, resource: Resource, upload: SimpleUploadedFile):
     return client.post(
         f"/admin/feedback/resource/{resource.pk}/change/",
         {
-            "title": resource.title,
+            "title_en": resource.title,
             "category": resource.category,
             "version_label": resource.version_label,
-            "summary": "",
+            "summary_en": "",
             "file": upload,
             "sections-TOTAL_FORMS": 0,
             "sections-INITIAL_FORMS": 0,

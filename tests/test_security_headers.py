@@ -87,10 +87,13 @@ def test_the_health_check_and_error_pages_carry_every_security_header(client, db
 def test_the_session_and_csrf_cookies_are_secure_host_only_and_same_site(client, alice):
     client.get(f"/i/{alice.token}/")
     client.post(f"/i/{alice.token}/")
+    client.post("/language", {"language": "fr", "next": "/"})
 
     session = client.cookies["__Host-sessionid"]
     csrf = client.cookies["__Host-csrftoken"]
-    for cookie in (session, csrf):
+    language = client.cookies["__Host-language"]
+    assert language.value == "fr"
+    for cookie in (session, csrf, language):
         assert cookie["secure"] is True
         assert cookie["httponly"] is True
         assert cookie["samesite"] == "Lax"

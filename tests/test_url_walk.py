@@ -52,6 +52,9 @@ def for_readers(code: int, *, others_signed_in: int = 404) -> dict[str, int | st
 SITE_CASES = [
     ("healthz", {}, "get", expect(200)),
     ("readyz", {}, "get", expect(200)),
+    # The language switcher: anyone may choose a language; it only sets a cookie (and a participant's choice).
+    ("set_language", {}, "get", expect(405)),
+    ("set_language", {}, "post", expect(302)),
     ("feedback:home", {}, "get", expect(200)),
     # Whoever holds a valid link sees its confirmation page; a GET binds nothing.
     ("feedback:invite", {"token": "alice"}, "get", expect(200)),

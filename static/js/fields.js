@@ -33,7 +33,8 @@
     const fields = form.querySelectorAll("textarea[maxlength], input[maxlength]");
     if (!counterText || fields.length === 0) return;
     const region = liveRegion(form);
-    const number = new Intl.NumberFormat(document.documentElement.lang || undefined);
+    // Western digits in every language, Arabic included, as the server's own formats write them.
+    const number = new Intl.NumberFormat(document.documentElement.lang || undefined, { numberingSystem: "latn" });
 
     fields.forEach((field) => {
       const max = Number(field.getAttribute("maxlength"));

@@ -7,8 +7,16 @@
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
   const wallClock = (date, locale, timeZone) => {
-    const day = new Intl.DateTimeFormat(locale, { day: "numeric", month: "long", year: "numeric", timeZone });
-    const time = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone });
+    // Western digits in every language, Arabic included, as the server's own formats write them.
+    const numberingSystem = "latn";
+    const day = new Intl.DateTimeFormat(locale, { day: "numeric", month: "long", year: "numeric", timeZone, numberingSystem });
+    const time = new Intl.DateTimeFormat(locale, {
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+      timeZone,
+      numberingSystem,
+    });
     return { day: day.format(date), time: time.format(date) };
   };
 

@@ -222,7 +222,7 @@ def test_the_admin_works_without_a_violation(page: Page, live_server, consultati
     page.goto(f"{live_server.url}/admin/feedback/consultation/{consultation.pk}/change/")
     assert_clean(page, "consultation change form")
     page.goto(f"{live_server.url}/admin/feedback/consultation/add/")
-    page.locator("#id_title").press_sequentially("Judiciary consultation")
+    page.locator("#id_title_en").press_sequentially("Judiciary consultation")
     expect(page.locator("#id_slug")).to_have_value("judiciary-consultation")
     page.locator(".add-row a").last.click()  # inlines.js adds a question row
     expect(page.locator("input[name$='-TOTAL_FORMS']").last).to_have_value("1")

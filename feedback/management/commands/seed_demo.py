@@ -15,8 +15,16 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from feedback import services
-from feedback.models import Codebook, Consultation, ConsultationResource, Participant, Question, Resource
+from feedback import demo_translations, services
+from feedback.models import (
+    Codebook,
+    Consultation,
+    ConsultationResource,
+    Participant,
+    Question,
+    Resource,
+    Theme,
+)
 
 SLUG = "tech-providers-2022"
 TOOLKIT_CODEBOOK = "Toolkit principles for responsible AI innovation"
@@ -228,6 +236,8 @@ PARTICIPANTS = [
         "role": "Co-founder and CTO",
         "organisation_type": Participant.OrganisationType.PROVIDER_MIXED,
         "country": "ES",
+        # Her pages and emails are in Spanish from the first visit; the others follow their browser.
+        "language": "es",
     },
 ]
 
@@ -242,6 +252,7 @@ class Command(BaseCommand):
             consultation = self.load_consultation()
             self.load_resources(consultation)
             self.load_questions(consultation)
+            self.load_translations(consultation)
             participants = self.load_participants(consultation)
             urls = [services.issue_invite(participant=p) for p in participants]
             password = self.load_organiser()
@@ -306,6 +317,31 @@ class Command(BaseCommand):
                 number=number,
                 defaults={"text": text, "kind": Question.Kind.LONG_TEXT, "is_required": number == 1},
             )
+
+    def load_translations(self, consultation: Consultation) -> None:
+        """The demo's French, Spanish and Arabic content; whatever a language lacks shows in English."""
+        for language in demo_translations.LANGUAGES:
+            module = demo_translations.load(language)
+            if module is None:
+                continue
+            for field, text in getattr(module, "CONSULTATION", {}).items():
+                setattr(consultation, f"{field}_{language}", text)
+            consultation.save()
+            for number, text in getattr(module, "QUESTIONS", {}).items():
+                consultation.questions.filter(number=number).update(**{f"text_{language}": text})
+            for english_title, (title, summary, headings) in getattr(module, "RESOURCES", {}).items():
+                resource = Resource.objects.filter(title_en=english_title, version_label="Draft").first()
+                if resource is None:
+                    continue
+                setattr(resource, f"title_{language}", title)
+                setattr(resource, f"summary_{language}", summary)
+                resource.save()
+                for position, heading in enumerate(headings, start=1):
+                    resource.sections.filter(position=position).update(**{f"heading_{language}": heading})
+            for code, (name, description) in getattr(module, "THEMES", {}).items():
+                Theme.objects.filter(codebook__name=TOOLKIT_CODEBOOK, code=code).update(
+                    **{f"name_{language}": name, f"description_{language}": description}
+                )
 
     def load_participants(self, consultation: Consultation) -> list[Participant]:
         participants = []
