@@ -300,3 +300,33 @@ def test_invitees_can_be_imported_with_their_language(consultation):
     assert [(row.line, row.reasons) for row in bad] == [(5, ["Unknown language: use en, fr, es or ar."])]
     services.import_invitees(consultation=consultation, rows=good, by=None)
     assert Participant.objects.get(email="omar@example.org").language == "ar"
+
+
+@pytest.mark.parametrize("language", ["fr", "es", "ar"])
+def test_the_server_error_page_speaks_the_language_too(language):
+    from django.template.loader import render_to_string
+
+    with translation.override(language):
+        page = render_to_string("500.html")
+
+    assert f'lang="{language}"' in page
+    assert translated(language, "Something went wrong") in page
+
+
+def test_the_demo_consultation_comes_in_all_four_languages(db):
+    from feedback.models import Consultation, Theme
+
+    call_command("seed_demo", stdout=io.StringIO())
+    consultation = Consultation.objects.get(slug="tech-providers-2022")
+    english = consultation.title_en
+
+    for language in ("fr", "es", "ar"):
+        with translation.override(language):
+            consultation.refresh_from_db()
+            assert consultation.title and consultation.title != english
+            texts = [question.text for question in consultation.questions.order_by("number")]
+            assert all(getattr(question, f"text_{language}") for question in consultation.questions.all())
+            assert len(set(texts)) == 5
+            assert all(theme.name == getattr(theme, f"name_{language}") for theme in Theme.objects.all())
+    spanish = Participant.objects.get(email="lucia.fernandez@veritas-vision.example")
+    assert spanish.language == "es"

@@ -1,4 +1,5 @@
-// Character counters under every field with a maxlength inside a form marked data-char-counter.
+// Character counters under every field with a maxlength inside a form marked data-char-counter, and the
+// "Leave on this browser" form (data-clear-drafts) taking the participant's unsent drafts with it.
 // The form carries the translated texts: data-char-counter="{count} of {max} characters" and
 // data-char-counter-left="Characters left: {left}" (announced only near the limit, so typing stays quiet).
 "use strict";
@@ -77,4 +78,20 @@
   };
 
   document.querySelectorAll("form[data-char-counter]").forEach(enhance);
+
+  // Drafts autosave.js kept in this browser (keys "<data-clear-drafts>:<field>") must not outlive the
+  // participant's leaving: the next person at a shared computer would find them.
+  document.querySelectorAll("form[data-clear-drafts]").forEach((form) => {
+    form.addEventListener("submit", () => {
+      const prefix = `${form.dataset.clearDrafts}:`;
+      try {
+        for (let index = window.localStorage.length - 1; index >= 0; index -= 1) {
+          const key = window.localStorage.key(index);
+          if (key && key.startsWith(prefix)) window.localStorage.removeItem(key);
+        }
+      } catch {
+        // Storage switched off: nothing was kept.
+      }
+    });
+  });
 })();

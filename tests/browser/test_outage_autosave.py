@@ -114,3 +114,21 @@ def test_text_typed_during_an_outage_comes_back_after_a_reload(page: Page, quest
     expect(page.locator("#id_q1-status")).to_contain_text("Restored text you had not yet saved")
     expect(page.locator("#id_q1-status")).to_contain_text("Saved at")
     assert Answer.objects.get().text == "Typed, then the tab was closed."
+
+
+def test_leaving_on_this_browser_takes_unsent_drafts_with_it(page: Page, questions_url):
+    page.goto(questions_url)
+    page.get_by_role("button", name="Continue to the consultation").click()
+    page.goto(questions_url.split("/i/")[0] + "/c/tech/questions/")
+    page.route("**/autosave/", lambda route: route.fulfill(**OUTAGE))
+    page.locator("#id_q1").fill("Not for the next person at this computer")
+    page.locator("#id_q1").blur()
+    expect(page.locator("#id_q1-status")).to_contain_text("Not saved")
+    assert kept_in_browser(page) == "Not for the next person at this computer"
+    page.unroute("**/autosave/")
+
+    page.get_by_role("button", name="Leave on this browser").click()
+
+    expect(page).not_to_have_url(questions_url.split("/i/")[0] + "/c/tech/questions/")
+    leftovers = page.evaluate("() => Object.keys(localStorage).filter((key) => key.startsWith('feedback:'))")
+    assert leftovers == []
