@@ -22,7 +22,6 @@ import argparse
 import os
 import random
 import re
-import secrets
 import socket
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from pathlib import Path
 
 import psycopg
 import requests
+from loopback_env import HIGH_RATE_LIMITS, production_like  # noqa: E402  # bench/, the script's folder
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -277,27 +277,16 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     workdir = Path(tempfile.mkdtemp(prefix="bench-concurrency-"))
     log = workdir / "gunicorn.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"{PG}/{DB_NAME}",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": base,
-        "SECURE_SSL_REDIRECT": "0",
-        "SECURE_COOKIES": "0",
-        "SECURE_HSTS_SECONDS": "0",
-        "STATIC_ROOT": str(workdir / "static"),
-        "REDIS_URL": REDIS,
-        "CACHE_KEY_PREFIX": f"bench-concurrency-{os.getpid()}",
-        "TRUSTED_PROXY_COUNT": "1",
-        "RATE_LIMIT_INVITE": "100000/m",
-        "RATE_LIMIT_AUTOSAVE": "100000/m",
-        "RATE_LIMIT_SUBMIT": "100000/m",
-        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
-        "DJANGO_SETTINGS_MODULE": "consultation.settings",
-    }
-    env["ENV_FILE"] = str(workdir / "no.env")  # the development .env must not turn DEBUG back on
+    env = production_like(
+        workdir,
+        DATABASE_URL=f"{PG}/{DB_NAME}",
+        SITE_URL=base,
+        REDIS_URL=REDIS,
+        CACHE_KEY_PREFIX=f"bench-concurrency-{os.getpid()}",
+        TRUSTED_PROXY_COUNT="1",
+        EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+        **HIGH_RATE_LIMITS,
+    )
     os.environ.update(env)
 
     admin_sql(f'CREATE DATABASE "{DB_NAME}"')

@@ -42,13 +42,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from concurrency import QUESTIONS, SLUG, Browser, Stats, random_text, seed  # noqa: E402
 from http_load import start_server, stop_server  # noqa: E402
+from loopback_env import HIGH_RATE_LIMITS, production_like  # noqa: E402
 
 PG_PORT = 5440
 APP_PORTS = range(8120, 8130)
 MESSAGE = "The service is briefly unavailable; your text is kept in this browser, try again in a minute."
 FIRST_RETRY_S, MAX_RETRY_S = 2.0, 30.0  # static/js/autosave.js: FIRST_RETRY_MS, MAX_RETRY_MS
 REQUEST_TIMEOUT = 30
-HIGH = "1000000/m"
 
 
 class Cluster:
@@ -222,34 +222,16 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         cluster.init()
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("GUNICORN_", "RATE_LIMIT_", "DJANGO_", "SECURE_"))
-        }
-        env.update(
-            {
-                "DJANGO_SETTINGS_MODULE": "consultation.settings",
-                "ENV_FILE": str(workdir / "no.env"),  # the development .env must not turn DEBUG back on
-                "DATABASE_URL": f"{cluster.url}/postgres",
-                "DEBUG": "0",
-                "SECRET_KEY": secrets.token_urlsafe(50),
-                "ALLOWED_HOSTS": "127.0.0.1",
-                "SITE_URL": base,
-                "SECURE_SSL_REDIRECT": "0",
-                "SECURE_COOKIES": "0",
-                "SECURE_HSTS_SECONDS": "0",
-                "STATIC_ROOT": str(workdir / "static"),
-                "MEDIA_ROOT": str(workdir / "media"),
-                "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
-                "CACHE_KEY_PREFIX": f"db-outage-{secrets.token_hex(4)}",
-                "TRUSTED_PROXY_COUNT": "1",
-                "RATE_LIMIT_INVITE": HIGH,
-                "RATE_LIMIT_AUTOSAVE": HIGH,
-                "RATE_LIMIT_AUTOSAVE_IP": HIGH,
-                "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
-                "GUNICORN_LOG_LEVEL": "warning",
-            }
+        env = production_like(
+            workdir,
+            DATABASE_URL=f"{cluster.url}/postgres",
+            SITE_URL=base,
+            REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+            CACHE_KEY_PREFIX=f"db-outage-{secrets.token_hex(4)}",
+            TRUSTED_PROXY_COUNT="1",
+            EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+            GUNICORN_LOG_LEVEL="warning",
+            **HIGH_RATE_LIMITS,
         )
         os.environ.update(env)
         import django

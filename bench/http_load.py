@@ -39,12 +39,13 @@ import urllib.request
 from pathlib import Path
 from string import Template
 
+from loopback_env import HIGH_RATE_LIMITS, production_like  # noqa: E402  # bench/, the script's folder
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 SLUG = "bench-http"
 SESSIONS = 8  # participants whose sessions wrk cycles through (answers of one participant lock one row)
-HIGH = "1000000/m"
 
 # Default config is gunicorn.conf.py's own defaults (None: the environment is left alone).
 CONFIGS = {
@@ -284,31 +285,7 @@ def main() -> None:
     db_name = f"bench_http_{os.getpid()}"
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("GUNICORN_", "RATE_LIMIT_", "DJANGO_", "SECURE_"))
-        }
-        env.update(
-            {
-                "DJANGO_SETTINGS_MODULE": "consultation.settings",
-                "ENV_FILE": "/nonexistent",
-                "DEBUG": "0",
-                "SECRET_KEY": secrets.token_urlsafe(50),
-                "ALLOWED_HOSTS": "127.0.0.1",
-                "SECURE_SSL_REDIRECT": "0",
-                "SECURE_COOKIES": "0",
-                "SECURE_HSTS_SECONDS": "0",
-                "STATIC_ROOT": str(tmp / "static"),
-                "MEDIA_ROOT": str(tmp / "media"),
-                "LOG_LEVEL": "WARNING",
-                "RATE_LIMIT_INVITE": HIGH,
-                "RATE_LIMIT_AUTOSAVE": HIGH,
-                "RATE_LIMIT_AUTOSAVE_IP": HIGH,
-                "RATE_LIMIT_SUBMIT": HIGH,
-                "RATE_LIMIT_SUBMIT_IP": HIGH,
-            }
-        )
+        env = production_like(tmp, **HIGH_RATE_LIMITS)
         if not args.no_redis:
             env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
             env["CACHE_KEY_PREFIX"] = f"bench-http-{secrets.token_hex(4)}"

@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from loopback_env import HIGH_RATE_LIMITS, production_like  # bench/, the script's folder
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SLUG = "bench-profile"
@@ -37,27 +39,14 @@ KEEP = ("cpu_ms", "cpu_median_ms", "db_cpu_ms", "wall_ms", "queries", "calls")
 
 
 def configure(args: argparse.Namespace, tmp: Path) -> str | None:
-    """Production-like environment, as in bench/http_load.py; returns the database to drop at the end."""
-    high = "1000000/m"
+    """Production-like environment (bench/loopback_env.py); returns the database to drop at the end."""
     os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "consultation.settings",
-            "ENV_FILE": "/nonexistent",
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "0",
-            "SECURE_COOKIES": "0",
-            "SECURE_HSTS_SECONDS": "0",
-            "STATIC_ROOT": str(tmp / "static"),
-            "MEDIA_ROOT": str(tmp / "media"),
+        production_like(
+            tmp,
             # The same lookups as production's compressed manifest storage, without compressing every file.
-            "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
-            "LOG_LEVEL": "WARNING",
-            "RATE_LIMIT_AUTOSAVE": high,
-            "RATE_LIMIT_AUTOSAVE_IP": high,
-            "RATE_LIMIT_INVITE": high,
-        }
+            STATICFILES_BACKEND="django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
+            **HIGH_RATE_LIMITS,
+        )
     )
     if not args.no_redis:
         os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")

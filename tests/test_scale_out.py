@@ -12,7 +12,6 @@ both instances. The real target is PostgreSQL, which CI's second run covers. Rat
 import html
 import os
 import re
-import secrets
 import signal
 import socket
 import subprocess
@@ -29,6 +28,7 @@ import pytest
 import redis
 from django.db import connection
 
+from bench.loopback_env import production_like
 from feedback.models import Answer, Response
 
 # Transactional: the instances are other processes, so the seeded rows must be committed for them to see.
@@ -83,38 +83,21 @@ def instances(tmp_path: Path, alice, bob, questions) -> Iterator[tuple[list[str]
     """Two gunicorn instances on one database and one Redis: ([base URLs], [their stdout logs])."""
     prefix = f"test-scale-out-{uuid.uuid4().hex}"
     (tmp_path / "static").mkdir()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("GUNICORN_", "RATE_LIMIT_", "DJANGO_", "SECURE_", "EMAIL_"))
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "consultation.settings",
-            "ENV_FILE": "/nonexistent",
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "HOST": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "0",
-            "SECURE_COOKIES": "0",
-            "SECURE_HSTS_SECONDS": "0",
-            # Plain storage: no collectstatic needed, the pages still render their {% static %} links.
-            "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
-            "STATIC_ROOT": str(tmp_path / "static"),
-            "MEDIA_ROOT": str(tmp_path / "media"),
-            "DATABASE_URL": database_url(),
-            # No connection kept open between requests, so nothing holds the test database when it is dropped.
-            "CONN_MAX_AGE": "0",
-            "REDIS_URL": REDIS_URL,
-            "CACHE_KEY_PREFIX": prefix,
-            # Per day, so that no window boundary falls inside the test.
-            "RATE_LIMIT_AUTOSAVE": f"{AUTOSAVE_LIMIT}/d",
-            "GUNICORN_WORKERS": "1",
-            "GUNICORN_THREADS": "4",
-            "GUNICORN_GRACEFUL_TIMEOUT": "5",
-            "LOG_LEVEL": "WARNING",
-        }
+    env = production_like(
+        tmp_path,
+        HOST="127.0.0.1",
+        # Plain storage: no collectstatic needed, the pages still render their {% static %} links.
+        STATICFILES_BACKEND="django.contrib.staticfiles.storage.StaticFilesStorage",
+        DATABASE_URL=database_url(),
+        # No connection kept open between requests, so nothing holds the test database when it is dropped.
+        CONN_MAX_AGE="0",
+        REDIS_URL=REDIS_URL,
+        CACHE_KEY_PREFIX=prefix,
+        # Per day, so that no window boundary falls inside the test.
+        RATE_LIMIT_AUTOSAVE=f"{AUTOSAVE_LIMIT}/d",
+        GUNICORN_WORKERS="1",
+        GUNICORN_THREADS="4",
+        GUNICORN_GRACEFUL_TIMEOUT="5",
     )
     servers: list[subprocess.Popen] = []
     logs = []
