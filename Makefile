@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test serve bench setup vendor messages gettext chromium lint format clean audit bandit
+.PHONY: run test serve bench setup vendor messages gettext wrk chromium lint format clean audit bandit
 
 run: setup .env
 	$(BIN)/python manage.py migrate --noinput
@@ -50,7 +50,7 @@ serve: setup
 # 127.0.0.1:5432, Redis at 127.0.0.1:6379); figures in docs/PERFORMANCE.md. The other benchmarks there:
 # bench/export.py, bench/export_memory.py, bench/admin_queue.py (run by hand, they take minutes).
 # Benchmarks and drills (not tests): they report ratios and invariants, and need PostgreSQL and Redis.
-bench: setup
+bench: setup wrk
 	$(BIN)/python bench/http_load.py $(BENCH_ARGS)
 	$(BIN)/python bench/concurrency.py
 	$(BIN)/python bench/db_outage.py
@@ -63,6 +63,13 @@ setup: $(BIN)/.installed vendor messages
 messages: $(BIN)/.installed gettext
 	# tests.settings: the only settings that need no SECRET_KEY or .env; compiling reads nothing else of them.
 	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules --settings=tests.settings -v 0
+
+# make bench loads the server with wrk (Debian's package), like the browser tests' Chromium.
+wrk:
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "make bench needs wrk: run 'sudo apt-get install wrk'"; exit 1; fi; }
 
 gettext:
 	@command -v msgfmt >/dev/null || { \

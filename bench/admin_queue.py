@@ -2,6 +2,7 @@
 and query counts that must not grow with the number of participants.
 
 Usage: .venv/bin/python bench/admin_queue.py [--rounds 7] [--small 1000] [--large 10000] [--sqlite]
+                                           [--keep] [--reuse DATABASE]
 Creates a throw-away PostgreSQL database on BENCH_PG (default postgres://postgres@127.0.0.1:5432, trust auth;
 --sqlite for a temporary SQLite file instead), migrates it and seeds one consultation with 10 questions and a
 resource of 3 sections: first --small participants, then more up to --large. Each participant has a submitted
@@ -12,6 +13,10 @@ queue, the theme list and the analysis dashboard, one warm-up request and then -
 Django stack in this process, no HTTP). Prints the median time and the query count of each page at both
 sizes, and each time as a ratio of GET /healthz; exits 1 when a page's query count grows with the number of
 participants (times are reported against the 300 ms target, not judged: the machine is shared).
+
+--keep leaves the PostgreSQL database in place (its name is printed) for EXPLAIN ANALYZE in psql; --reuse NAME
+measures such a kept database again at its seeded size after applying any new migrations, without seeding (so
+one size only and no query-count comparison); drop it with `DROP DATABASE NAME` when done.
 """
 
 import argparse
@@ -184,7 +189,12 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=1_000, help="participants at the first measurement")
     parser.add_argument("--large", type=int, default=10_000, help="participants at the second measurement")
     parser.add_argument("--sqlite", action="store_true", help="a temporary SQLite file, not PostgreSQL")
+    parser.add_argument("--keep", action="store_true", help="leave the PostgreSQL database in place")
+    parser.add_argument("--reuse", metavar="DATABASE", help="measure a database kept by --keep, no seeding")
     args = parser.parse_args()
+    if args.sqlite and (args.keep or args.reuse):
+        parser.error("--keep and --reuse are for PostgreSQL")
+    name = args.reuse or DB_NAME
 
     with tempfile.TemporaryDirectory() as tmp:
         # Production settings, but plain HTTP (the test Client would only see the redirect to HTTPS) and no
@@ -194,9 +204,9 @@ def main() -> int:
              "ADMIN_REQUIRE_2FA": "0"}
         )  # fmt: skip
         os.environ["DJANGO_SETTINGS_MODULE"] = "consultation.settings"
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3" if args.sqlite else f"{PG}/{DB_NAME}"
-        if not args.sqlite:
-            admin_sql(f'CREATE DATABASE "{DB_NAME}"')
+        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3" if args.sqlite else f"{PG}/{name}"
+        if not args.sqlite and not args.reuse:
+            admin_sql(f'CREATE DATABASE "{name}"')
         try:
             return run(args)
         finally:
@@ -204,7 +214,10 @@ def main() -> int:
                 from django.db import connections
 
                 connections.close_all()
-                admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+                if args.keep or args.reuse:
+                    print(f"\nkept database {name}")
+                else:
+                    admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(args: argparse.Namespace) -> int:
@@ -223,6 +236,8 @@ def run(args: argparse.Namespace) -> int:
         STORAGES={"default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}, "staticfiles": plain}
     ).enable()
     call_command("migrate", verbosity=0)
+    if args.reuse:
+        return remeasure(args)
     data = seed_consultation()
     client = Client()
     client.force_login(data["user"])
@@ -267,6 +282,28 @@ def run(args: argparse.Namespace) -> int:
     if problems:
         print("\nFAILED:\n  " + "\n  ".join(problems))
     return 1 if problems else 0
+
+
+def remeasure(args: argparse.Namespace) -> int:
+    """The pages of a database kept by an earlier run, at the size it was seeded to."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from feedback.models import Codebook, Participant
+
+    client = Client()
+    client.force_login(User.objects.get(username="bench-olga"))
+    theme = Codebook.objects.get(name__startswith="Toolkit principles").themes.order_by("code").first()
+    size = Participant.objects.filter(consultation__slug=SLUG).count()
+    print(f"reused database: {size:,} participants; median of {args.rounds} rounds", flush=True)
+    results = measure_all(client, pages(theme.pk), args.rounds)
+    print(f"\n{'page':<29} {'queries':>8} {'ms':>8}")
+    for label, (ms, queries, status) in results.items():
+        notes = (f"over {TARGET_MS} ms " if ms > TARGET_MS else "") + (
+            f"status {status}" if status != 200 else ""
+        )
+        print(f"{label:<29} {queries:>8} {ms:>8.1f}  {notes}", flush=True)
+    return 0 if all(status == 200 for _ms, _queries, status in results.values()) else 1
 
 
 if __name__ == "__main__":

@@ -281,7 +281,7 @@ SESSION_ENGINE = (
     "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 )
 
-# Rate limits (feedback/limits.py, counted by django-ratelimit in the cache above), per scope: requests allowed
+# Rate limits (feedback/limits.py, fixed-window counters in the cache above), per scope: requests allowed
 # from one client address, and from one participant (autosave, submit) or one signed-in user (export).
 RATE_LIMITS = {
     # Invitation links, GET and POST: no participant is known yet, so per address only (token guessing).
@@ -299,12 +299,11 @@ RATE_LIMITS = {
     # Downloads of participant data: the admin export page and actions, the analysis CSVs.
     "export": {"ip": "60/h", "user": os.environ.get("RATE_LIMIT_EXPORT", "20/h")},
 }
-RATELIMIT_USE_CACHE = "default"
+RATE_LIMIT_CACHE = "default"
 # Which address a request comes from. Behind a reverse proxy every request has the proxy's REMOTE_ADDR; set
 # TRUSTED_PROXY_COUNT to the number of proxies in front (that append to X-Forwarded-For) so the client's address
 # is read from that header. Left at 0 the header is ignored: anyone can write it.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
-RATELIMIT_IP_META_KEY = "feedback.limits.client_ip"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -5,17 +5,18 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import lookup_spawns_duplicates, unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import AbstractUser, Group
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, models
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db import IntegrityError, connection, models
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -23,7 +24,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.text import Truncator
+from django.utils.text import Truncator, smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
@@ -54,6 +55,12 @@ INVITEE_PAYLOAD_MAX_AGE = timedelta(hours=6)
 def sees_identities(request: HttpRequest) -> bool:
     """Moderators and analysts work on pseudonyms: only those who may view participants see their names."""
     return request.user.has_perm("feedback.view_participant")
+
+
+def in_every_language(*fields: str) -> list[str]:
+    """Search fields for translated content: each language's column, so that an organiser reading the admin in
+    French still finds a consultation by its English title (the plain name would search French only)."""
+    return [f"{field}_{code}" for field in fields for code, _name in settings.LANGUAGES]
 
 
 class ExportPermissions:
@@ -169,7 +176,7 @@ class ConsultationAdmin(ExportPermissions, TranslationAdmin):
         "submitted_count",
     ]
     list_filter = ["is_published", "stakeholder_group"]
-    search_fields = ["title", "slug", "stakeholder_group"]
+    search_fields = [*in_every_language("title"), "slug", "stakeholder_group"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["meeting_in_time_zone", "created_at", "insights_published_at", "analysis_links"]
     fieldsets = [
@@ -404,7 +411,7 @@ class ResourceSectionInline(TranslationStackedInline):
 class ResourceAdmin(TranslationAdmin):
     list_display = ["title", "category", "version_label", "section_count"]
     list_filter = ["category"]
-    search_fields = ["title", "summary"]
+    search_fields = in_every_language("title", "summary")
     form = ResourceForm
     fields = ["title", "category", "version_label", "summary", "file"]
     inlines = [ResourceSectionInline]
@@ -422,7 +429,7 @@ class QuestionAdmin(TranslationAdmin):
     list_display = ["number", "short_text", "consultation", "kind", "is_required", "resource"]
     list_display_links = ["number", "short_text"]
     list_filter = ["consultation", "kind"]
-    search_fields = ["text"]
+    search_fields = in_every_language("text")
     list_select_related = ["consultation", "resource"]
     ordering = ["consultation", "number"]
     autocomplete_fields = ["resource"]
@@ -864,7 +871,12 @@ class ThemeFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
         if value == self.untagged:
-            return queryset.filter(themes__isnull=True)
+            # NOT EXISTS, not Django's LEFT JOIN ... IS NULL: PostgreSQL estimated that at one row and joined and
+            # sorted every untagged item (140 ms at 100,000 answers) instead of walking the queue's index.
+            tags = queryset.model.themes.through.objects.filter(
+                **{queryset.model._meta.model_name: OuterRef("pk")}
+            )
+            return queryset.filter(~Exists(tags))
         if value and value.isdigit():
             return queryset.filter(themes=value)
         return queryset
@@ -1096,6 +1108,37 @@ class PseudonymousQueue(ExportPermissions):
             return fields
         return [field for field in fields if not field.startswith("response__participant__")]
 
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        """Django's search (each word in one of the fields, case-insensitive), written so that PostgreSQL can use
+        indexes: the `text` of words of 3 or more characters is looked up in its trigram index (migration 0015)
+        and related fields (the participant's name) in their own table, each as a set of ids. Django's single
+        WHERE, text OR name per item, read and joined every item (730 ms at 100,000 answers)."""
+        fields = list(self.get_search_fields(request))
+        if connection.vendor != "postgresql" or "text" not in fields or not search_term:
+            return super().get_search_results(request, queryset, search_term)
+        model = queryset.model
+
+        def matches(field: str, word: str) -> Q:
+            if field == "text" and len(word) >= 3:  # shorter words have no trigram to look up
+                return Q(pk__in=model.objects.filter(text__icontains=word).values("pk"))
+            relation, _sep, rest = field.partition("__")
+            if rest:
+                related = model._meta.get_field(relation).related_model
+                return Q(
+                    **{f"{relation}__in": related.objects.filter(**{f"{rest}__icontains": word}).values("pk")}
+                )
+            return Q(**{f"{field}__icontains": word})
+
+        words = []
+        for word in smart_split(search_term):
+            if word.startswith(('"', "'")) and word[0] == word[-1]:
+                word = unescape_string_literal(word)
+            words.append(Q(*(matches(field, word) for field in fields), _connector=Q.OR))
+        duplicates = any(lookup_spawns_duplicates(self.opts, field) for field in fields)
+        return queryset.filter(*words), duplicates
+
     def get_fields(self, request: HttpRequest, obj: Answer | Comment | None = None) -> list[str]:
         # The response field reads "name (organisation)", so those who may not see identities get the pseudonym.
         fields = list(super().get_fields(request, obj))
@@ -1113,6 +1156,17 @@ class PseudonymousQueue(ExportPermissions):
     @admin.display(description=_("participant"), ordering="response__participant__pseudonym")
     def pseudonym(self, obj: Answer | Comment) -> str:
         return obj.response.participant.pseudonym
+
+    # Django renders each row's checkbox through the form widget templates, about a fifth of a 100-row queue
+    # page's time; this writes the same markup directly (the column header is Django's, chosen by the name).
+    def action_checkbox(self, obj: Answer | Comment) -> str:
+        label = format_html(str(_("Select this object for an action - {}")), obj)
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            ACTION_CHECKBOX_NAME,
+            obj.pk,
+            label,
+        )
 
 
 @admin.register(Answer)
@@ -1473,7 +1527,7 @@ class ThemeAdmin(TranslationAdmin):
     list_display = ["code", "name", "codebook", "parent", "answer_count", "comment_count"]
     list_display_links = ["code", "name"]
     list_filter = ["codebook"]
-    search_fields = ["code", "name", "description"]
+    search_fields = ["code", *in_every_language("name", "description")]
     list_select_related = ["codebook", "parent"]
     fields = ["codebook", "code", "name", "parent", "description"]
     ordering = ["codebook", "code"]

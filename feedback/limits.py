@@ -1,22 +1,27 @@
 """Rate limits on the requests worth guessing or hammering (invitation links, autosave, submit, exports), counted
-by django-ratelimit in the shared cache (settings.RATE_LIMITS, settings.CACHES) and answered with a 429 page."""
+in fixed windows in the shared cache (settings.RATE_LIMITS, settings.CACHES) and answered with a 429 page."""
 
+import hashlib
+import re
+import time
+import zlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import BaseCache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django_ratelimit.core import get_usage
 
 # The session key under which views.py keeps the participants this browser is bound to, per consultation slug.
 PARTICIPANT_SESSION_KEY = "feedback_participants"
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address (settings.RATELIMIT_IP_META_KEY). X-Forwarded-For only counts when
+    """The client's address, as the rate limits count it. X-Forwarded-For only counts when
     settings.TRUSTED_PROXY_COUNT proxies are in front: each appends the address it saw, so the client is the
     entry that many places from the right; anything further left was written by the client and is ignored."""
     proxies = settings.TRUSTED_PROXY_COUNT
@@ -34,28 +39,76 @@ def bound_participant_id(request: HttpRequest, slug: str | None) -> int | None:
     return request.session.get(PARTICIPANT_SESSION_KEY, {}).get(slug)
 
 
+RATE = re.compile(r"([0-9]+)/([0-9]*)([smhd])")
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# A counter outlives its window by this much, so a request at the window's very end still finds it.
+EXPIRY_MARGIN = 5
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """'20/m' -> (20, 60): requests allowed and the window in seconds ('5/10m' is 5 per 10 minutes)."""
+    match = RATE.fullmatch(rate)
+    if match is None:
+        raise ValueError(f"not a rate: {rate!r}")
+    count, multiple, unit = match.groups()
+    return int(count), int(multiple or 1) * PERIODS[unit]
+
+
+def counter_key(scope: str, kind: str, value: str, rate: str, now: float) -> str:
+    """The cache key of the window `now` falls in. Windows are fixed, but each value's start at its own offset
+    (from a hash of the value), so the clients' counters do not all reset at the same second."""
+    limit, period = parse_rate(rate)
+    start = int(now) - (int(now) - zlib.crc32(value.encode()) % period) % period
+    # Hashed: the value may be an address from X-Forwarded-For, which a cache key must not carry as it is.
+    digest = hashlib.sha256(f"{scope}|{kind}|{value}|{limit}/{period}|{start}".encode()).hexdigest()
+    return f"rl:{digest}"
+
+
+def count_requests(cache: BaseCache, counters: list[tuple[str, int]]) -> list[int | None]:
+    """Add one to each (key, seconds to live) counter, starting it at 1 where it is missing; the new counts
+    (None where the cache could not say)."""
+    if isinstance(cache, RedisCache):
+        # One round trip for every counter (django's add then incr would be three each: SET NX, EXISTS, INCR).
+        # SET NX then INCR in one pipeline: a counter that expires between the two only starts again at 1.
+        # Writes go to the cache's first server, as django's own add and incr do.
+        pipeline = cache._cache.get_client(write=True).pipeline(transaction=False)
+        for key, timeout in counters:
+            key = cache.make_and_validate_key(key)
+            pipeline.set(key, 0, ex=timeout, nx=True)
+            pipeline.incr(key)
+        return pipeline.execute()[1::2]
+    counts: list[int | None] = []
+    for key, timeout in counters:
+        if cache.add(key, 1, timeout):
+            counts.append(1)
+            continue
+        try:
+            counts.append(cache.incr(key))
+        except ValueError:  # expired since the add
+            counts.append(1 if cache.add(key, 1, timeout) else None)
+    return counts
+
+
 def is_limited(request: HttpRequest, scope: str, *, slug: str | None = None) -> bool:
     """Count this request against `scope` (per address, and per bound participant or signed-in user) and say
-    whether any of its limits is now exceeded. Every counter goes up, so a blocked client stays blocked."""
+    whether any of its limits is now exceeded. Every counter goes up, so a blocked client stays blocked; a
+    counter the cache cannot give counts as exceeded (closed, not open, when the cache fails)."""
     rates = settings.RATE_LIMITS[scope]
-    keys: dict[str, str | None] = {"ip": None}
+    values = {"ip": client_ip(request)}
     participant_id = bound_participant_id(request, slug)
     if "participant" in rates and participant_id is not None:
-        keys["participant"] = f"participant:{participant_id}"
+        values["participant"] = f"participant:{participant_id}"
     user = getattr(request, "user", None)
     if "user" in rates and user is not None and user.is_authenticated:
-        keys["user"] = f"user:{user.pk}"
-    limited = False
-    for kind, value in keys.items():
-        usage = get_usage(
-            request,
-            group=f"feedback.{scope}.{kind}",
-            key="ip" if value is None else (lambda group, request, value=value: value),
-            rate=rates[kind],
-            increment=True,
-        )
-        limited = limited or bool(usage and usage["should_limit"])
-    return limited
+        values["user"] = f"user:{user.pk}"
+    now = time.time()
+    counters, limits = [], []
+    for kind, value in values.items():
+        limit, period = parse_rate(rates[kind])
+        counters.append((counter_key(scope, kind, value, rates[kind], now), period + EXPIRY_MARGIN))
+        limits.append(limit)
+    counts = count_requests(caches[settings.RATE_LIMIT_CACHE], counters)
+    return any(count is None or count > limit for count, limit in zip(counts, limits, strict=True))
 
 
 def too_many_requests(request: HttpRequest, *, as_json: bool = False) -> HttpResponse:

@@ -23,11 +23,15 @@ SEEN_AT_PRECISION = 300
 
 
 def permissions_policy(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:
-    """Tell browsers that no page of ours may use the camera, microphone, location and the like."""
+    """Tell browsers that no page of ours may use the camera, microphone, location and the like, and keep no
+    copy of a page: every one shows confidential input, and on a shared computer the back button after "Leave on
+    this browser" must not bring it back. Static files keep the long caching whitenoise gives them."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
         response = get_response(request)
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        if "Cache-Control" not in response:
+            add_never_cache_headers(response)
         return response
 
     return middleware

@@ -369,12 +369,13 @@ def _visible(queryset: QuerySet) -> QuerySet:
 
 
 def compare_question(text: str) -> list[GroupFigures]:
-    """Per stakeholder group, for the guiding questions with exactly this text: participants who answered,
-    answers, and the themes those answers were tagged with."""
+    """Per stakeholder group, for the guiding questions with exactly this English text (the text every
+    consultation has, whatever language the analyst reads): participants who answered, answers, and the themes
+    those answers were tagged with."""
     groups = sorted(
-        set(Question.objects.filter(text=text).values_list("consultation__stakeholder_group", flat=True))
+        set(Question.objects.filter(text_en=text).values_list("consultation__stakeholder_group", flat=True))
     )
-    answers = _visible(Answer.objects.filter(question__text=text)).filter(
+    answers = _visible(Answer.objects.filter(question__text_en=text)).filter(
         Q(text__regex=NOT_BLANK_RE) | ~Q(selected=[])
     )
     figures = {group: GroupFigures(stakeholder_group=group) for group in groups}

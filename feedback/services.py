@@ -138,11 +138,21 @@ def save_answers(*, response: Response, values: Mapping[Question, Any]) -> int:
     if not response.participant.consultation.is_open():
         raise ConsultationClosed
     # Lock the response first: an autosave and a form post for the same participant then take turns, so the
-    # second sees the answer the first created instead of inserting it again (unique per question).
-    list(Response.objects.select_for_update().filter(pk=response.pk).values_list("pk", flat=True))
-    # of=self: the default ordering joins questions, and locking those rows too would make every autosave wait
-    # for (and deadlock with) other participants' inserts, whose foreign-key checks take a share lock on them.
-    existing = {answer.question_id: answer for answer in response.answers.select_for_update(of=("self",))}
+    # second sees the answer the first created instead of inserting it again (unique per question). Every
+    # writer of a response's answers takes this lock before any answer's, so they cannot deadlock each other.
+    # No ORDER BY: one row, and the default ordering would only cost compiling it.
+    list(Response.objects.select_for_update().filter(pk=response.pk).order_by().values_list("pk", flat=True))
+    # Only the answers being saved (an autosave saves one): the others are neither read nor locked, so a
+    # moderator working on them does not wait for this save. No ORDER BY either: the default ordering joins
+    # questions, and locking those rows too would make every autosave wait for (and deadlock with) other
+    # participants' inserts, whose foreign-key checks take a share lock on them; of=self keeps it so should
+    # an ordering come back.
+    existing = {
+        answer.question_id: answer
+        for answer in response.answers.select_for_update(of=("self",))
+        .filter(question__in=[question.pk for question in values])
+        .order_by()
+    }
     changed = 0
     revisions = []
     language = i18n.answer_language(response.participant)

@@ -208,7 +208,8 @@ def questions(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("feedback:profile", slug=slug)
     consultation = participant.consultation
     response = response_for(participant)
-    question_list = list(consultation.questions.all())
+    # Ordered by number alone: the default ordering starts with the consultation, which costs a join here.
+    question_list = list(consultation.questions.order_by("number"))
     closed = closed_message(consultation)
     saved_times = None
     if request.method == "POST":
@@ -263,7 +264,9 @@ def autosave(request: HttpRequest, slug: str) -> JsonResponse:
     consultation = participant.consultation
     name = request.POST.get("field", "")
     match = re.fullmatch(r"q([0-9]{1,5})", name)
-    question = consultation.questions.filter(number=int(match[1])).first() if match else None
+    # order_by("pk"): one row at most (numbers are unique per consultation); the default ordering would join
+    # the consultation for nothing.
+    question = consultation.questions.filter(number=int(match[1])).order_by("pk").first() if match else None
     if question is None:
         return autosave_error(_("This is not one of the guiding questions of this consultation."), 400)
     closed = closed_message(consultation)
@@ -652,14 +655,16 @@ def compare(request: HttpRequest) -> HttpResponse:
     question = request.GET.get("question", "").strip()
     if question.isdigit():
         # An id picks a question; the comparison then follows its text across the series.
-        question = Question.objects.filter(pk=int(question)).values_list("text", flat=True).first() or ""
+        question = Question.objects.filter(pk=int(question)).values_list("text_en", flat=True).first() or ""
     theme = request.GET.get("theme", "").strip()
     context = {
         "question": question,
         "theme": theme,
         "question_rows": reports.compare_question(question) if question else None,
         "theme_rows": reports.compare_theme(theme) if theme else None,
-        "question_texts": list(Question.objects.values_list("text", flat=True).distinct().order_by("text")),
+        "question_texts": list(
+            Question.objects.values_list("text_en", flat=True).distinct().order_by("text_en")
+        ),
         "theme_choices": list(Theme.objects.values_list("code", "name").distinct().order_by("code", "name")),
         "min_group_size": reports.MIN_GROUP_SIZE,
     }

@@ -75,3 +75,22 @@ def test_saving_answers_locks_no_question_row(alice, questions):
     assert bool(locks) is connection.features.has_select_for_update
     for sql in locks:
         assert "JOIN" not in sql or "FOR UPDATE OF" in sql, sql
+
+
+def test_an_autosave_reads_and_locks_only_the_answer_it_saves(alice, questions):
+    # Reading (and locking) every answer of the response for one field cost most of autosave's database time,
+    # and made a moderator's work on the other answers wait for it (docs/PERFORMANCE.md).
+    from django.test.utils import CaptureQueriesContext
+
+    response = Response.objects.create(participant=alice)
+    services.save_answers(response=response, values={questions[0]: "First", questions[1]: "Other"})
+    with CaptureQueriesContext(connection) as captured:
+        assert services.save_answer(response=response, question=questions[0], value="Second")
+
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "feedback_answer"')]
+    assert len(reads) == 1
+    assert f'"feedback_answer"."question_id" IN ({questions[0].pk})' in reads[0], reads[0]
+    assert dict(Answer.objects.values_list("question_id", "text")) == {
+        questions[0].pk: "Second",
+        questions[1].pk: "Other",
+    }

@@ -330,3 +330,15 @@ def test_the_demo_consultation_comes_in_all_four_languages(db):
             assert all(theme.name == getattr(theme, f"name_{language}") for theme in Theme.objects.all())
     spanish = Participant.objects.get(email="lucia.fernandez@veritas-vision.example")
     assert spanish.language == "es"
+
+
+def test_organisers_find_content_by_its_english_text_whatever_language_they_read(
+    olga_client, consultation, questions
+):
+    olga_client.post("/language", {"language": "fr", "next": "/admin/"})
+
+    consultations = olga_client.get("/admin/feedback/consultation/", {"q": "providers' consultation"})
+    found = olga_client.get("/admin/feedback/question/", {"q": "thoughts"})
+
+    assert list(consultations.context["cl"].result_list) == [consultation]
+    assert list(found.context["cl"].result_list) == [questions[0]]

@@ -3,6 +3,7 @@ per address and per participant or user, kept in the configured cache (a real Re
 
 import os
 import uuid
+from types import SimpleNamespace
 
 import pytest
 import redis
@@ -11,6 +12,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.cache import caches
 from django.test import Client, override_settings
 
+from feedback import limits
 from feedback.models import Answer
 from tests.conftest import answer
 
@@ -178,3 +180,45 @@ def test_counters_live_in_redis_so_every_process_shares_them(client, alice, redi
     # A fresh connection, as another gunicorn worker would open, sees the same count and refuses too.
     caches["default"].close()
     says_what_to_do(Client().get(f"/i/{alice.token}/"))
+
+
+@override_settings(RATE_LIMITS=LOW)
+def test_autosave_counts_the_participant_and_the_address_in_redis(
+    alice_client, alice, questions, redis_cache
+):
+    server, prefix = redis_cache
+    url = "/c/tech-providers/autosave/"
+    assert [alice_client.post(url, {"field": "q1", "q1": t}).status_code for t in "abc"] == [200, 200, 429]
+
+    # One counter per limit (per participant 2/m, per address 100/m), each counted once per request.
+    counters = [server.get(key) for key in server.scan_iter(match=f"{prefix}:*:rl:*")]
+    assert sorted(int(count) for count in counters) == [3, 3]
+    assert all(0 < server.ttl(key) <= 65 for key in server.scan_iter(match=f"{prefix}:*:rl:*"))
+
+
+@override_settings(RATE_LIMITS=LOW)
+def test_a_limited_participant_may_autosave_again_in_the_next_window(
+    alice_client, alice, questions, monkeypatch
+):
+    clock = [1_700_000_000.0]
+    monkeypatch.setattr(limits, "time", SimpleNamespace(time=lambda: clock[0]))
+    url = "/c/tech-providers/autosave/"
+    for text in ("one", "two"):
+        assert alice_client.post(url, {"field": "q1", "q1": text}).status_code == 200
+    assert alice_client.post(url, {"field": "q1", "q1": "three"}).status_code == 429
+
+    clock[0] += 60
+    assert alice_client.post(url, {"field": "q1", "q1": "four"}).status_code == 200
+    assert Answer.objects.get().text == "four"
+
+
+@pytest.mark.parametrize(
+    ("rate", "parsed"), [("20/m", (20, 60)), ("2/h", (2, 3600)), ("5/10m", (5, 600)), ("7/s", (7, 1))]
+)
+def test_rates_are_read_as_requests_per_window(rate, parsed):
+    assert limits.parse_rate(rate) == parsed
+
+
+def test_a_malformed_rate_is_refused():
+    with pytest.raises(ValueError, match="not a rate"):
+        limits.parse_rate("20 per minute")

@@ -424,3 +424,15 @@ def test_report_pages_take_constant_queries(olga_client, alice, consultation, qu
     many = [query_count(client, url) for client, url in urls]
     assert few == many
     assert max(few) <= 20
+
+
+def test_comparison_follows_the_english_text_for_an_analyst_reading_in_french(olga_client, series):
+    Question.objects.filter(consultation=series["Industry"]).update(
+        text_fr="La boîte à outils est-elle claire ?"
+    )
+    question = Question.objects.get(consultation=series["Industry"])
+    olga_client.post("/language", {"language": "fr", "next": "/"})
+
+    rows = olga_client.get("/analysis/compare/", {"question": str(question.pk)}).context["question_rows"]
+
+    assert [(row.stakeholder_group, row.participants) for row in rows] == [("Academia", 0), ("Industry", 5)]

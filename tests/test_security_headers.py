@@ -186,3 +186,15 @@ def test_production_settings_pass_check_deploy_without_a_warning():
     checked = production("manage.py", "check", "--deploy", "--fail-level", "WARNING")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "System check identified no issues" in checked.stdout
+
+
+def test_no_page_is_kept_in_the_browsers_cache(alice_client, olga_client, client):
+    for response in (
+        alice_client.get("/c/tech-providers/"),
+        alice_client.get("/c/tech-providers/questions/"),
+        olga_client.get("/analysis/"),
+        client.get("/"),
+    ):
+        assert response.status_code == 200
+        directives = {part.strip() for part in response["Cache-Control"].split(",")}
+        assert {"no-store", "private"} <= directives, response.request["PATH_INFO"]

@@ -144,6 +144,15 @@ def test_the_journey_in_each_language(language_page, invite_url: str):
     expect(page.get_by_role("heading", name=t(language, "Receipt of your feedback"))).to_be_visible()
     check_page(page, language, "5-receipt")
 
+    # The overview: the progress bar fills from the start of the line, the right in Arabic.
+    page.get_by_role("link", name=t(language, "Overview")).click()
+    check_page(page, language, "6-overview")
+    progress = page.locator("progress").first
+    expect(progress).to_be_visible()
+    assert progress.evaluate("(bar) => getComputedStyle(bar).direction") == (
+        "rtl" if language == "ar" else "ltr"
+    )
+
     participant = Participant.objects.get(email="amira@example.org")
     assert participant.language == language
     stored = {
