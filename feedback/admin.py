@@ -175,8 +175,8 @@ class ConsultationAdmin(ExportPermissions, TranslationAdmin):
         "participant_count",
         "submitted_count",
     ]
-    list_filter = ["is_published", "stakeholder_group"]
-    search_fields = [*in_every_language("title"), "slug", "stakeholder_group"]
+    list_filter = ["is_published", "stakeholder_group_en"]
+    search_fields = [*in_every_language("title", "stakeholder_group"), "slug"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["meeting_in_time_zone", "created_at", "insights_published_at", "analysis_links"]
     fieldsets = [

@@ -361,7 +361,8 @@ class GroupFigures:
         return self.participants < MIN_GROUP_SIZE
 
 
-GROUP = "response__participant__consultation__stakeholder_group"
+# Groups are compared by their English name, the one every consultation has, whatever the reader's language.
+GROUP = "response__participant__consultation__stakeholder_group_en"
 
 
 def _visible(queryset: QuerySet) -> QuerySet:
@@ -373,7 +374,9 @@ def compare_question(text: str) -> list[GroupFigures]:
     consultation has, whatever language the analyst reads): participants who answered, answers, and the themes
     those answers were tagged with."""
     groups = sorted(
-        set(Question.objects.filter(text_en=text).values_list("consultation__stakeholder_group", flat=True))
+        set(
+            Question.objects.filter(text_en=text).values_list("consultation__stakeholder_group_en", flat=True)
+        )
     )
     answers = _visible(Answer.objects.filter(question__text_en=text)).filter(
         Q(text__regex=NOT_BLANK_RE) | ~Q(selected=[])
@@ -402,7 +405,7 @@ def compare_theme(code: str) -> list[GroupFigures]:
     groups = sorted(
         set(
             Consultation.objects.filter(codebook__themes__code=code).values_list(
-                "stakeholder_group", flat=True
+                "stakeholder_group_en", flat=True
             )
         )
     )

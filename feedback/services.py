@@ -647,10 +647,16 @@ def duplicate_consultation(*, consultation: Consultation, by: Any) -> Consultati
     original_pk = consultation.pk
     copy = Consultation.objects.get(pk=original_pk)
     title_max = Consultation._meta.get_field("title").max_length
-    title = _("%(title)s (copy)") % {"title": consultation.title}
-    if len(title) > title_max:
-        title = _("%(title)s (copy)") % {"title": consultation.title[: title_max - len(title)]}
-    copy.title = title
+    # Every language the title is written in says "(copy)", each in its own words.
+    for code, _name in settings.LANGUAGES:
+        original = getattr(consultation, f"title_{code}", None)
+        if not original:
+            continue
+        with translation.override(code):
+            title = _("%(title)s (copy)") % {"title": original}
+            if len(title) > title_max:
+                title = _("%(title)s (copy)") % {"title": original[: title_max - len(title)]}
+        setattr(copy, f"title_{code}", title)
     copy.is_published = False
     copy.pk = None
     copy._state.adding = True

@@ -14,6 +14,7 @@ from feedback.models import Consultation, Question, Resource, ResourceSection, T
 class ConsultationTranslation(TranslationOptions):
     fields = (
         "title",
+        "stakeholder_group",
         "summary",
         "background",
         "objective",

@@ -47,6 +47,8 @@ def participant_for(request: HttpRequest, slug: str) -> Participant:
         .filter(pk=participant_id, consultation__slug=slug, consultation__is_published=True, is_revoked=False)
         # Revocation and expiry end a session already bound, not only the link.
         .exclude(invite_expires_at__lte=timezone.now())
+        # By primary key: the default ordering (by consultation, then name) would sort one row through a join.
+        .order_by("pk")
         .first()
     )
     if participant is None:

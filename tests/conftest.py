@@ -1,12 +1,14 @@
 """Personas: alice and bob take part, carol takes part elsewhere; olga organises, mona moderates, ann analyses."""
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from feedback.models import (
     Answer,
@@ -170,6 +172,15 @@ def fresh_rate_limits() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def english_to_start_with() -> Iterator[None]:
+    """Every test starts in English. A request leaves its language active in the thread (the test client runs
+    in it), and a fixture that writes consultation content in French would fill the French columns only."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -111,7 +111,7 @@ def test_a_consultation_can_be_set_up_from_the_admin(olga_client, db):
         "title_en": "Judiciary consultation",
         "title_fr": "Consultation de la magistrature",
         "slug": "judiciary",
-        "stakeholder_group": "Judiciary",
+        "stakeholder_group_en": "Judiciary",
         "is_published": "on",
         "time_zone": "Europe/Paris",
         "opens_at_0": "2030-01-01",

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from feedback import services
 from feedback.exports import Export, export_text
 from feedback.invitees import validate_rows
-from feedback.models import Answer, Comment, Participant, Question
+from feedback.models import Answer, Comment, Consultation, Participant, Question
 from tests.conftest import make_participant, submit
 
 LANGUAGES = ["en", "fr", "es", "ar"]
@@ -342,3 +342,15 @@ def test_organisers_find_content_by_its_english_text_whatever_language_they_read
 
     assert list(consultations.context["cl"].result_list) == [consultation]
     assert list(found.context["cl"].result_list) == [questions[0]]
+
+
+def test_a_duplicated_consultation_says_copy_in_each_language_of_its_title(olga_client, consultation):
+    Consultation.objects.filter(pk=consultation.pk).update(title_fr="Consultation des fournisseurs")
+    olga_client.post("/language", {"language": "fr", "next": "/"})
+
+    services.duplicate_consultation(consultation=Consultation.objects.get(pk=consultation.pk), by=None)
+
+    copy = Consultation.objects.get(slug="tech-providers-copy")
+    assert copy.title_en == "Technology providers' consultation (copy)"
+    assert copy.title_fr == translated("fr", "%(title)s (copy)") % {"title": "Consultation des fournisseurs"}
+    assert copy.title_ar is None

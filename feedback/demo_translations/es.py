@@ -2,6 +2,7 @@
 
 CONSULTATION = {
     "title": "Sesión de consulta a las partes interesadas con proveedores de tecnología",
+    "stakeholder_group": "Proveedores de tecnología",
     "summary": "Kit de herramientas para la innovación responsable en inteligencia artificial (IA) en la aplicación "
     "de la ley: aportaciones de los proveedores de tecnología sobre los borradores de recursos.",
     "background": """\

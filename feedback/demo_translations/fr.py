@@ -2,6 +2,7 @@
 
 CONSULTATION = {
     "title": "Séance de consultation des parties prenantes avec les fournisseurs de technologies",
+    "stakeholder_group": "Fournisseurs de technologies",
     "summary": "Boîte à outils pour une innovation responsable en matière d'intelligence artificielle (IA) "
     "dans le domaine de l'application de la loi : contributions des fournisseurs de technologies sur les "
     "projets de ressources.",
