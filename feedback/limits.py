@@ -2,6 +2,8 @@
 in fixed windows in the shared cache (settings.RATE_LIMITS, settings.CACHES) and answered with a 429 page."""
 
 import hashlib
+import ipaddress
+import logging
 import re
 import time
 import zlib
@@ -9,6 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.redis import RedisCache
@@ -18,6 +21,8 @@ from django.utils.translation import gettext as _
 
 # The session key under which views.py keeps the participants this browser is bound to, per consultation slug.
 PARTICIPANT_SESSION_KEY = "feedback_participants"
+
+logger = logging.getLogger(__name__)
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -64,6 +69,20 @@ def counter_key(scope: str, kind: str, value: str, rate: str, now: float) -> str
     return f"rl:{digest}"
 
 
+def address_group(address: str) -> str:
+    """What one client's address counter is keyed on: the address itself for IPv4, its /64 network for IPv6,
+    since anyone with an IPv6 connection holds a whole /64 and could take a fresh address for every request."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def count_requests(cache: BaseCache, counters: list[tuple[str, int]]) -> list[int | None]:
     """Add one to each (key, seconds to live) counter, starting it at 1 where it is missing; the new counts
     (None where the cache could not say)."""
@@ -76,7 +95,12 @@ def count_requests(cache: BaseCache, counters: list[tuple[str, int]]) -> list[in
             key = cache.make_and_validate_key(key)
             pipeline.set(key, 0, ex=timeout, nx=True)
             pipeline.incr(key)
-        return pipeline.execute()[1::2]
+        try:
+            return pipeline.execute()[1::2]
+        except redis.RedisError:
+            # Closed, not open: a count that cannot be read counts as over the limit (is_limited).
+            logger.error("rate-limit counters unavailable", exc_info=True)
+            return [None] * len(counters)
     counts: list[int | None] = []
     for key, timeout in counters:
         if cache.add(key, 1, timeout):
@@ -94,7 +118,7 @@ def is_limited(request: HttpRequest, scope: str, *, slug: str | None = None) -> 
     whether any of its limits is now exceeded. Every counter goes up, so a blocked client stays blocked; a
     counter the cache cannot give counts as exceeded (closed, not open, when the cache fails)."""
     rates = settings.RATE_LIMITS[scope]
-    values = {"ip": client_ip(request)}
+    values = {"ip": address_group(client_ip(request))}
     participant_id = bound_participant_id(request, slug)
     if "participant" in rates and participant_id is not None:
         values["participant"] = f"participant:{participant_id}"

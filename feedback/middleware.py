@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
@@ -52,11 +52,13 @@ def database_unavailable(get_response: Callable[[HttpRequest], HttpResponse]) ->
             # they are read here; views raising the error are handled by process_exception.
             request.user.is_authenticated  # noqa: B018
         except DATABASE_UNAVAILABLE as error:
+            if database_reachable():
+                raise
             return service_unavailable(request, error)
         return get_response(request)
 
     def process_exception(request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, DATABASE_UNAVAILABLE):
+        if isinstance(exception, DATABASE_UNAVAILABLE) and not database_reachable():
             return service_unavailable(request, exception)
         return None
 
@@ -64,8 +66,20 @@ def database_unavailable(get_response: Callable[[HttpRequest], HttpResponse]) ->
     return middleware
 
 
+def database_reachable() -> bool:
+    """Whether the database answers now. Tells an outage (503, the text is safe in the browser) from an error
+    of ours that happens to be an OperationalError too (a deadlock, a timeout, a column missing after a deploy
+    without migrate), which must stay a 500 that reaches the error log with its traceback."""
+    try:
+        if connection.connection is None:
+            connection.ensure_connection()
+        return connection.is_usable()
+    except DatabaseError:
+        return False
+
+
 def service_unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
-    logger.warning("database unavailable, answering 503: %r", error)
+    logger.error("database unavailable, answering 503", exc_info=error)
     message = _(
         "The service is briefly unavailable; your text is kept in this browser, try again in a minute."
     )

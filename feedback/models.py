@@ -183,7 +183,14 @@ class Resource(models.Model):
         verbose_name_plural = _("resources")
         ordering = ["title"]
         constraints = [
-            models.UniqueConstraint(fields=["title", "version_label"], name="resource_title_version_unique"),
+            # Per language (title_en, title_fr, ...; feedback/translation.py), never on `title` itself: that column
+            # holds whichever language was active at the last save, so a rule on it clashes across languages.
+            *(
+                models.UniqueConstraint(
+                    fields=[f"title_{code}", "version_label"], name=f"resource_title_version_unique-{code}"
+                )
+                for code, _name in settings.LANGUAGES
+            ),
             models.CheckConstraint(
                 condition=Q(category__in=["primary", "practical", "supporting"]),
                 name="resource_category_valid",
@@ -827,7 +834,11 @@ class Theme(models.Model):
         ordering = ["codebook", "code"]
         constraints = [
             models.UniqueConstraint(fields=["codebook", "code"], name="theme_code_unique"),
-            models.UniqueConstraint(fields=["codebook", "name"], name="theme_name_unique"),
+            # Per language, as for resource titles above.
+            *(
+                models.UniqueConstraint(fields=["codebook", f"name_{code}"], name=f"theme_name_unique-{code}")
+                for code, _name in settings.LANGUAGES
+            ),
         ]
 
     def __str__(self) -> str:

@@ -143,15 +143,15 @@ def save_answers(*, response: Response, values: Mapping[Question, Any]) -> int:
     # No ORDER BY: one row, and the default ordering would only cost compiling it.
     list(Response.objects.select_for_update().filter(pk=response.pk).order_by().values_list("pk", flat=True))
     # Only the answers being saved (an autosave saves one): the others are neither read nor locked, so a
-    # moderator working on them does not wait for this save. No ORDER BY either: the default ordering joins
-    # questions, and locking those rows too would make every autosave wait for (and deadlock with) other
-    # participants' inserts, whose foreign-key checks take a share lock on them; of=self keeps it so should
-    # an ordering come back.
+    # moderator working on them does not wait for this save. Ordered by the answers' own key, never the default
+    # ordering: that joins questions, and locking those rows too would make every autosave wait for (and
+    # deadlock with) other participants' inserts, whose foreign-key checks take a share lock on them (of=self
+    # keeps it so); and a fixed order keeps two lockers of the same answers (a bulk moderation) from deadlocking.
     existing = {
         answer.question_id: answer
         for answer in response.answers.select_for_update(of=("self",))
         .filter(question__in=[question.pk for question in values])
-        .order_by()
+        .order_by("pk")
     }
     changed = 0
     revisions = []

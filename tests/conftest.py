@@ -183,6 +183,18 @@ def english_to_start_with() -> Iterator[None]:
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture
+def back_to_the_latest_migration() -> Iterator[None]:
+    """For tests that migrate backwards: whatever they leave, the database ends at the newest migrations, or
+    every test after them would run on an old schema."""
+    yield
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Transactional tests (the browser tests' live server, the concurrency tests) flush the database after each
     # test, which also empties what data migrations create (the role groups, the default code book). Running

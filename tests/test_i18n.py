@@ -354,3 +354,21 @@ def test_a_duplicated_consultation_says_copy_in_each_language_of_its_title(olga_
     assert copy.title_en == "Technology providers' consultation (copy)"
     assert copy.title_fr == translated("fr", "%(title)s (copy)") % {"title": "Consultation des fournisseurs"}
     assert copy.title_ar is None
+
+
+def test_titles_are_unique_per_language_not_across_languages(db):
+    from django.db import IntegrityError
+
+    from feedback.models import Resource
+
+    glossary = Resource.objects.create(title="Glossary", category="supporting", version_label="Draft")
+    # Saved by an organiser reading the admin in French.
+    with translation.override("fr"):
+        glossary.title_fr = "Glossaire"
+        glossary.save()
+
+    # Another resource whose English title is that French word is no clash...
+    Resource.objects.create(title="Glossaire", category="supporting", version_label="Draft")
+    # ...but the same English title and version twice is.
+    with pytest.raises(IntegrityError):
+        Resource.objects.create(title="Glossary", category="supporting", version_label="Draft")

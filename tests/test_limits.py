@@ -222,3 +222,46 @@ def test_rates_are_read_as_requests_per_window(rate, parsed):
 def test_a_malformed_rate_is_refused():
     with pytest.raises(ValueError, match="not a rate"):
         limits.parse_rate("20 per minute")
+
+
+@override_settings(RATE_LIMITS=LOW, TRUSTED_PROXY_COUNT=0)
+def test_ipv6_clients_are_counted_per_64_network_not_per_address(client, alice):
+    # Anyone with IPv6 holds a /64: a fresh address per request must not mean a fresh counter.
+    for host in range(3):
+        client.get("/i/guess/", REMOTE_ADDR=f"2001:db8:1:2::{host + 1:x}")
+
+    says_what_to_do(client.get(f"/i/{alice.token}/", REMOTE_ADDR="2001:db8:1:2:ffff::9"))
+    assert client.get(f"/i/{alice.token}/", REMOTE_ADDR="2001:db8:1:3::1").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "address, group",
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+        ("not an address", "not an address"),
+    ],
+)
+def test_addresses_are_grouped_for_counting(address, group):
+    assert limits.address_group(address) == group
+
+
+@override_settings(RATE_LIMITS=LOW)
+def test_when_redis_cannot_count_the_limited_requests_are_refused_not_let_through(
+    alice_client, alice, questions
+):
+    # Nothing listens on port 9 of loopback: every count fails, and a count that cannot be read is over the limit.
+    unreachable = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+        }
+    }
+    with override_settings(CACHES=unreachable):
+        response = alice_client.post(
+            "/c/tech-providers/autosave/", {"field": "q1", "q1": "kept in the browser"}
+        )
+
+    assert response.status_code == 429
+    assert not Answer.objects.exists()

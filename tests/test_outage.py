@@ -5,13 +5,21 @@ from unittest import mock
 
 import pytest
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 
+from feedback.middleware import database_reachable as real_database_reachable
 from feedback.models import Answer
 
 QUESTIONS_URL = "/c/tech-providers/questions/"
 AUTOSAVE_URL = "/c/tech-providers/autosave/"
 MESSAGE = "The service is briefly unavailable; your text is kept in this browser, try again in a minute."
+
+
+@pytest.fixture(autouse=True)
+def database_away():
+    """The errors below are mocks while the real database answers: say it does not, as in a real outage."""
+    with mock.patch("feedback.middleware.database_reachable", return_value=False):
+        yield
 
 
 def session_store_down(error: Exception | None = None):
@@ -87,3 +95,22 @@ def test_autosave_works_again_once_the_database_is_back(alice_client, questions)
 
     assert response.status_code == 200
     assert Answer.objects.get().text == "Retried"
+
+
+def test_an_operational_error_while_the_database_answers_is_a_real_error_not_an_outage(
+    alice_client, questions
+):
+    # A deadlock, a timeout or a column missing after a deploy without migrate: a 500 that reaches the error
+    # log with its traceback, not a page telling participants all is well.
+    with (
+        mock.patch("feedback.middleware.database_reachable", return_value=True),
+        mock.patch("feedback.services.save_answer", side_effect=OperationalError("deadlock detected")),
+        pytest.raises(OperationalError, match="deadlock detected"),
+    ):
+        alice_client.post(AUTOSAVE_URL, {"field": "q1", "q1": "Text"}, headers={"Accept": "application/json"})
+
+
+def test_the_database_counts_as_reachable_only_when_it_answers(db):
+    assert real_database_reachable() is True
+    with mock.patch.object(connection, "is_usable", return_value=False):
+        assert real_database_reachable() is False

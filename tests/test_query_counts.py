@@ -1,8 +1,6 @@
 """The moderation queues and the analysis dashboard run as many queries for 50 participants as for 5, and the
 indexes that keep them fast at 100,000 answers (migration 0015) are there and serve their queries."""
 
-from collections.abc import Iterator
-
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -114,14 +112,6 @@ def index_names(table: str) -> set[str]:
 def migrate_feedback_to(target: tuple[str, str]) -> None:
     executor = MigrationExecutor(connection)
     executor.migrate([target])
-
-
-@pytest.fixture
-def back_to_the_latest_migration() -> Iterator[None]:
-    """Whatever the test leaves behind, the database ends at the newest migrations, for the tests after it."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
