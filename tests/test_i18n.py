@@ -372,3 +372,20 @@ def test_titles_are_unique_per_language_not_across_languages(db):
     # ...but the same English title and version twice is.
     with pytest.raises(IntegrityError):
         Resource.objects.create(title="Glossary", category="supporting", version_label="Draft")
+
+
+@pytest.mark.parametrize(
+    "language, expected",
+    [
+        ("en", "3 November 2022, 13:00"),
+        ("fr", "3 novembre 2022 13:00"),
+        ("ar", "3 نوفمبر 2022، 13:00"),
+    ],
+)
+def test_dates_read_naturally_in_each_language(language, expected):
+    from datetime import datetime
+
+    from django.utils.formats import date_format
+
+    with translation.override(language):
+        assert date_format(datetime(2022, 11, 3, 13, 0), "DATETIME_FORMAT") == expected
