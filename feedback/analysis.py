@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from feedback.models import (
     NOT_BLANK_RE,
+    YES_NO_OPTIONS,
     Answer,
     Comment,
     Consultation,
@@ -49,8 +50,8 @@ from feedback.models import (
 # The summaries count the non-empty answers of submitted responses; answers a moderator hid are left out.
 
 SCALE_VALUES = ["1", "2", "3", "4", "5"]
-YES_NO_VALUES = ["yes", "no", "unsure"]
-YES_NO_LABELS = {"yes": _("Yes"), "no": _("No"), "unsure": _("Unsure")}
+YES_NO_LABELS = dict(YES_NO_OPTIONS)
+YES_NO_VALUES = list(YES_NO_LABELS)
 LATEST_MODERATED = 10
 SINGLE_VALUE_KINDS = (Question.Kind.SCALE, Question.Kind.SINGLE_CHOICE, Question.Kind.YES_NO)
 TEXT_KINDS = (Question.Kind.LONG_TEXT, Question.Kind.SHORT_TEXT)

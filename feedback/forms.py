@@ -144,20 +144,12 @@ class AnswersForm(forms.Form):
                 widget=AnswerTextInput(attrs={"class": "textinput form-control"}),
                 **common,
             )
-        if kind == Question.Kind.SCALE:
-            low = question.scale_min_label or "1"
-            high = question.scale_max_label or "5"
-            choices = [("1", f"1 – {low}"), ("2", "2"), ("3", "3"), ("4", "4"), ("5", f"5 – {high}")]
-            return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
-        if kind == Question.Kind.SINGLE_CHOICE:
-            choices = question.choice_options()
-            return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+        if kind in (Question.Kind.SCALE, Question.Kind.SINGLE_CHOICE, Question.Kind.YES_NO):
+            return forms.ChoiceField(choices=question.option_labels(), widget=forms.RadioSelect, **common)
         if kind == Question.Kind.MULTIPLE_CHOICE:
-            choices = question.choice_options()
-            return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
-        if kind == Question.Kind.YES_NO:
-            choices = [("yes", _("Yes")), ("no", _("No")), ("unsure", _("Unsure"))]
-            return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+            return forms.MultipleChoiceField(
+                choices=question.option_labels(), widget=forms.CheckboxSelectMultiple, **common
+            )
         return forms.CharField(
             max_length=question.max_length,
             # The classes crispy-bootstrap5 would add, set here so that the field template renders the widget as is.

@@ -58,16 +58,6 @@ def answer_language_choices() -> list[tuple[str, str]]:
     return sorted(named, key=lambda pair: pair[1].casefold())
 
 
-def language_name(code: str) -> str:
-    """The name of a language code in the reader's language ('' stays '')."""
-    if not code:
-        return ""
-    try:
-        return gettext(translation.get_language_info(code)["name"])
-    except KeyError:
-        return code
-
-
 def native_language_names(request: HttpRequest) -> dict[str, object]:
     """Context processor: the site's languages each named in itself, for the switcher ("Français", not
     "French" or "Anglais"), whatever language the page is in."""

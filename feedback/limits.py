@@ -59,10 +59,9 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), int(multiple or 1) * PERIODS[unit]
 
 
-def counter_key(scope: str, kind: str, value: str, rate: str, now: float) -> str:
+def counter_key(scope: str, kind: str, value: str, limit: int, period: int, now: float) -> str:
     """The cache key of the window `now` falls in. Windows are fixed, but each value's start at its own offset
     (from a hash of the value), so the clients' counters do not all reset at the same second."""
-    limit, period = parse_rate(rate)
     start = int(now) - (int(now) - zlib.crc32(value.encode()) % period) % period
     # Hashed: the value may be an address from X-Forwarded-For, which a cache key must not carry as it is.
     digest = hashlib.sha256(f"{scope}|{kind}|{value}|{limit}/{period}|{start}".encode()).hexdigest()
@@ -129,7 +128,7 @@ def is_limited(request: HttpRequest, scope: str, *, slug: str | None = None) -> 
     counters, limits = [], []
     for kind, value in values.items():
         limit, period = parse_rate(rates[kind])
-        counters.append((counter_key(scope, kind, value, rates[kind], now), period + EXPIRY_MARGIN))
+        counters.append((counter_key(scope, kind, value, limit, period, now), period + EXPIRY_MARGIN))
         limits.append(limit)
     counts = count_requests(caches[settings.RATE_LIMIT_CACHE], counters)
     return any(count is None or count > limit for count, limit in zip(counts, limits, strict=True))

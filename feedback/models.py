@@ -322,6 +322,19 @@ class Question(models.Model):
         """The choices as stored in answers and exports: the English lines, whatever the reader's language."""
         return _lines(getattr(self, "choices_en", None) or self.choices)
 
+    def option_labels(self) -> list[tuple[str, str]]:
+        """(stored value, label in the reader's language) of each option a choice, yes/no or scale question
+        offers, in order; [] for text questions. The form, the reports and the participant's pages share it."""
+        if self.kind == self.Kind.SCALE:
+            low = self.scale_min_label or "1"
+            high = self.scale_max_label or "5"
+            return [("1", f"1 – {low}"), ("2", "2"), ("3", "3"), ("4", "4"), ("5", f"5 – {high}")]
+        if self.kind == self.Kind.YES_NO:
+            return list(YES_NO_OPTIONS)
+        if self.kind in (self.Kind.SINGLE_CHOICE, self.Kind.MULTIPLE_CHOICE):
+            return self.choice_options()
+        return []
+
     def choice_options(self) -> list[tuple[str, str]]:
         """(stored value, label in the reader's language) per choice. A translation is used line for line
         only when it has as many lines as the English; otherwise the English labels are shown."""
@@ -330,6 +343,10 @@ class Question(models.Model):
         if len(labels) != len(values):
             labels = values
         return list(zip(values, labels, strict=True))
+
+
+# The options of a yes/no/unsure question: stored value, label.
+YES_NO_OPTIONS = (("yes", _("Yes")), ("no", _("No")), ("unsure", _("Unsure")))
 
 
 def _lines(text: str | None) -> list[str]:
@@ -636,10 +653,8 @@ class Answer(Moderated):
         if not self.selected:
             return self.text
         question = self.question
-        if question.kind == Question.Kind.YES_NO:
-            labels = {"yes": _("Yes"), "no": _("No"), "unsure": _("Unsure")}
-        else:
-            labels = dict(question.choice_options())
+        # A scale answer reads as its number; the other options as their labels.
+        labels = {} if question.kind == Question.Kind.SCALE else dict(question.option_labels())
         return "; ".join(str(labels.get(choice, choice)) for choice in self.selected)
 
     @property

@@ -28,7 +28,6 @@ from django.db.models.functions import RowNumber
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from feedback import audit
@@ -155,21 +154,8 @@ def _newest_first_per(queryset: QuerySet, partition: str) -> QuerySet:
     ).filter(rank__lte=QUOTES_PER_GROUP)
 
 
-def option_labels(question: Question) -> list[tuple[str, str]]:
-    """(stored value, label) of each option a choice or scale question offers, in order."""
-    if question.kind == Question.Kind.SCALE:
-        low = question.scale_min_label or "1"
-        high = question.scale_max_label or "5"
-        return [("1", f"1 – {low}"), ("2", "2"), ("3", "3"), ("4", "4"), ("5", f"5 – {high}")]
-    if question.kind == Question.Kind.YES_NO:
-        return [("yes", _("Yes")), ("no", _("No")), ("unsure", _("Unsure"))]
-    if question.kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE):
-        return [(choice, choice) for choice in question.choice_list()]
-    return []
-
-
 def _distribution(question: Question, counts: Counter) -> list[tuple[str, int]]:
-    options = option_labels(question)
+    options = question.option_labels()
     known = {value for value, _label in options}
     rows = [(label, counts.get(value, 0)) for value, label in options]
     # Values no longer offered (an option renamed after answers came in) are still counted, after the rest.
