@@ -76,7 +76,7 @@ SEED = """
 import random, sys
 from datetime import timedelta
 from django.utils import timezone
-from feedback import services
+from feedback.participation import services
 from feedback.models import Answer, Comment, Consultation, Participant, Response, Revision
 rng = random.Random(11)
 nasty = {nasty!r}

@@ -34,7 +34,7 @@ import json, resource, sys, time
 import django
 django.setup()
 from django.db import connection
-from feedback.exports_copy import copy_long_csv
+from feedback.exports.postgres import copy_long_csv
 from feedback.models import Consultation
 consultation = Consultation.objects.get(slug="bench")
 connection.ensure_connection()
@@ -61,7 +61,8 @@ ORM_EXPORT = """
 import json, resource, sys, time
 import django
 django.setup()
-from feedback.exports import answers_for_export, write_csv
+from feedback.exports.formats import write_csv
+from feedback.exports.shapes import answers_for_export
 from feedback.models import Consultation
 consultation = Consultation.objects.get(slug="bench")
 start = time.perf_counter()
@@ -240,7 +241,7 @@ def main() -> None:
         from django.core.management import call_command
         from django.db import connection
 
-        from feedback.exports_copy import copy_options, long_csv_select
+        from feedback.exports.postgres import copy_options, long_csv_select
         from feedback.models import Consultation
 
         call_command("migrate", verbosity=0)

@@ -71,7 +71,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "feedback.middleware.permissions_policy",
+    "consultation.middleware.permissions_policy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -82,8 +82,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Before the first read of the session: a database outage answers 503, not 500.
-    "feedback.middleware.database_unavailable",
-    "feedback.middleware.organiser_session",
+    "consultation.middleware.database_unavailable",
+    "consultation.middleware.organiser_session",
     # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -209,7 +209,7 @@ SESSION_COOKIE_HTTPONLY = True
 # Lax, not Strict: a participant following a link from a mail to their consultation stays signed in.
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-# Participants come back through their link anyway; organisers get shorter sessions (feedback.middleware).
+# Participants come back through their link anyway; organisers get shorter sessions (consultation.middleware).
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(14 * 24 * 3600)))
 ORGANISER_SESSION_IDLE = int(os.environ.get("ORGANISER_SESSION_IDLE", str(2 * 3600)))
 ORGANISER_SESSION_MAX_AGE = int(os.environ.get("ORGANISER_SESSION_MAX_AGE", str(8 * 3600)))
@@ -315,7 +315,7 @@ LOGIN_URL = "admin:login"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_invite_tokens": {"()": "feedback.logs.RedactInviteTokens"}},
+    "filters": {"redact_invite_tokens": {"()": "consultation.logs.RedactInviteTokens"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_invite_tokens"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {

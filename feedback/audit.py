@@ -40,6 +40,26 @@ def record(
     )
 
 
+def record_export(
+    *,
+    actor: Any,
+    consultation: Consultation | None,
+    count: int,
+    details: Mapping[str, Any],
+    obj: models.Model | None = None,
+) -> AuditEvent:
+    """Record an export or report download: who, of which consultation, how many rows, and in `details` the
+    profile, shape, format, filters and file as the caller knows them."""
+    return record(
+        actor=actor,
+        action=AuditEvent.Action.EXPORT,
+        consultation=consultation,
+        obj=obj,
+        count=count,
+        details=details,
+    )
+
+
 def record_each(
     *,
     actor: Any,
@@ -69,3 +89,8 @@ def record_each(
     ]
     AuditEvent.objects.bulk_create(events, batch_size=1000)
     return len(events)
+
+
+def iso(moment: Any) -> str | None:
+    """A datetime as the trail stores it (ISO 8601), or None."""
+    return moment.isoformat() if moment is not None else None

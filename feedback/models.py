@@ -11,6 +11,8 @@ from django.core.files import File
 from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Left
+from django.db.models.lookups import Regex
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -251,6 +253,9 @@ class Question(models.Model):
         MULTIPLE_CHOICE = "multiple_choice", _("Multiple choice")
         YES_NO = "yes_no", _("Yes / no / unsure")
 
+    # The kinds answered in the participant's own words (quoted in reports, summarised by length).
+    TEXT_KINDS = (Kind.LONG_TEXT, Kind.SHORT_TEXT)
+
     consultation = models.ForeignKey(
         Consultation, on_delete=models.CASCADE, related_name="questions", verbose_name=_("consultation")
     )
@@ -402,6 +407,9 @@ class Participant(models.Model):
         )
         NOT_QUOTED = "not_quoted", _("Not to be quoted: use my input for analysis only")
 
+    # The choices under which a participant's words may be quoted (Chatham House profile, reports).
+    QUOTABLE = (Attribution.NAMED, Attribution.ORGANISATION, Attribution.UNATTRIBUTED)
+
     class InvitationState(models.TextChoices):
         # Derived from the invitation times and the response, never stored: no field uses these choices.
         NOT_SENT = "not_sent", _("Not sent")
@@ -544,6 +552,10 @@ class Response(models.Model):
         return self.status == self.Status.SUBMITTED
 
 
+# The fields a redaction sets, all cleared together.
+REDACTION_FIELDS = ("redacted_text", "redaction_reason", "redacted_by", "redacted_at")
+
+
 class Moderated(models.Model):
     """What answers and comments share: moderation, redaction and coding by the organising team."""
 
@@ -593,6 +605,19 @@ class Moderated(models.Model):
     def is_redacted(self) -> bool:
         return bool(self.redacted_text)
 
+    def back_to_pending(self) -> list[str]:
+        """An edited answer or comment goes back to the moderation queue as if nobody had moderated it, and a
+        redaction of words that are gone is dropped (the moderator redacts the new text if need be). Returns the
+        fields it changed, for `save(update_fields=...)`."""
+        self.status = self.Status.PENDING
+        self.moderated_by, self.moderated_at = None, None
+        self.drop_redaction()
+        return ["status", "moderated_by", "moderated_at", *REDACTION_FIELDS]
+
+    def drop_redaction(self) -> None:
+        self.redacted_text, self.redaction_reason = "", ""
+        self.redacted_by, self.redacted_at = None, None
+
     def shown_value(self) -> str:
         """What anyone but the audit trail sees: the redacted text when there is one, else the answer."""
         return self.redacted_text or self.display_value()
@@ -604,6 +629,19 @@ class AnswerQuerySet(models.QuerySet):
 
     def submitted(self) -> "AnswerQuerySet":
         return self.filter(response__status=Response.Status.SUBMITTED)
+
+    def non_empty(self) -> "AnswerQuerySet":
+        return self.filter(NOT_BLANK_ANSWER)
+
+    def counted(self) -> "AnswerQuerySet":
+        """What counts as an answer wherever answers are counted or quoted: non-empty, of a submitted response,
+        not hidden by a moderator, not of an erased participant."""
+        return (
+            self.submitted()
+            .non_empty()
+            .exclude(status=Answer.Status.HIDDEN)
+            .exclude(response__participant__is_erased=True)
+        )
 
     def for_export(self) -> "AnswerQuerySet":
         return self.select_related("question__resource", "response__participant__consultation").order_by(
@@ -669,6 +707,10 @@ COMMENT_MAX_LENGTH = 5000
 # no-break spaces was empty on SQLite and in Python but not in PostgreSQL's exports and counts. Escapes that
 # Python's re and PostgreSQL's regular expressions read alike.
 NOT_BLANK_RE = r"[^\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+# What counts as a non-empty answer: text or a choice. A regex rather than a blank comparison, so whitespace-only
+# text counts as empty as in Answer.is_empty. The regex reads the whole text (PostgreSQL converts all of it before
+# matching), so the first character is tried first: it decides for almost every answer and the result is the same.
+NOT_BLANK_ANSWER = Q(Regex(Left("text", 1), NOT_BLANK_RE)) | Q(text__regex=NOT_BLANK_RE) | ~Q(selected=[])
 
 
 class CommentQuerySet(models.QuerySet):
@@ -681,6 +723,15 @@ class CommentQuerySet(models.QuerySet):
     def non_empty(self) -> "CommentQuerySet":
         # A regex rather than a blank comparison, so whitespace-only text counts as empty as in Comment.is_empty.
         return self.filter(text__regex=NOT_BLANK_RE)
+
+    def counted(self) -> "CommentQuerySet":
+        """What counts as a comment wherever comments are counted or quoted (as for answers)."""
+        return (
+            self.submitted()
+            .non_empty()
+            .exclude(status=Comment.Status.HIDDEN)
+            .exclude(response__participant__is_erased=True)
+        )
 
     def in_reading_order(self) -> "CommentQuerySet":
         """Grouped by resource, the whole-resource comment first, then by section position."""

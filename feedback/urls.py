@@ -1,6 +1,7 @@
 from django.urls import path
 
-from feedback import views
+from feedback.analysis import views as analysis
+from feedback.participation import views
 
 app_name = "feedback"
 
@@ -19,23 +20,23 @@ urlpatterns = [
     path("c/<slug:slug>/receipt/", views.receipt, name="receipt"),
     path("c/<slug:slug>/sign-out/", views.sign_out, name="sign-out"),
     path("c/<slug:slug>/insights/", views.participant_insights, name="participant-insights"),
-    path("analysis/", views.analysis_index, name="analysis"),
+    path("analysis/", analysis.analysis_index, name="analysis"),
     # Before analysis/<slug>/, so that "compare" is never taken for a consultation's slug.
-    path("analysis/compare/", views.compare, name="compare"),
-    path("analysis/<slug:slug>/insights/", views.insights_report, name="insights-report"),
-    path("analysis/<slug:slug>/insights.csv", views.insights_csv, name="insights-csv"),
-    path("analysis/<slug:slug>/insights/publish/", views.publish_insights, name="insights-publish"),
-    path("analysis/<slug:slug>/insights/withdraw/", views.withdraw_insights, name="insights-withdraw"),
+    path("analysis/compare/", analysis.compare, name="compare"),
+    path("analysis/<slug:slug>/insights/", analysis.insights_report, name="insights-report"),
+    path("analysis/<slug:slug>/insights.csv", analysis.insights_csv, name="insights-csv"),
+    path("analysis/<slug:slug>/insights/publish/", analysis.publish_insights, name="insights-publish"),
+    path("analysis/<slug:slug>/insights/withdraw/", analysis.withdraw_insights, name="insights-withdraw"),
     path(
         "analysis/<slug:slug>/resources/<int:resource_id>/resolution/",
-        views.resolution_report,
+        analysis.resolution_report,
         name="resolution-report",
     ),
     path(
         "analysis/<slug:slug>/resources/<int:resource_id>/resolution.csv",
-        views.resolution_csv,
+        analysis.resolution_csv,
         name="resolution-csv",
     ),
-    path("analysis/<slug:slug>/", views.analysis_dashboard, name="analysis-dashboard"),
-    path("analysis/<slug:slug>/search/", views.analysis_search, name="analysis-search"),
+    path("analysis/<slug:slug>/", analysis.analysis_dashboard, name="analysis-dashboard"),
+    path("analysis/<slug:slug>/search/", analysis.analysis_search, name="analysis-search"),
 ]

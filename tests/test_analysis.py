@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from feedback import analysis
+from feedback.analysis import dashboard
 from feedback.models import (
     Answer,
     Codebook,
@@ -105,7 +105,7 @@ def client_for(user: User) -> Client:
 
 
 def test_response_rate_counts_each_stage(answered, consultation):
-    rate = analysis.response_rate(consultation)
+    rate = dashboard.response_rate(consultation)
     # alice, bob, carl, dora, erik were invited (fay was not); dora opened; carl has a draft; two submitted.
     assert (rate["participants"], rate["invited"], rate["opened"], rate["draft"], rate["submitted"]) == (
         6,
@@ -120,14 +120,14 @@ def test_response_rate_counts_each_stage(answered, consultation):
 def test_response_rate_agrees_with_each_participants_invitation_state(answered, consultation):
     participants = consultation.participants.select_related("response")
     states = [p.invitation_state() for p in participants]
-    rate = analysis.response_rate(consultation)
+    rate = dashboard.response_rate(consultation)
     assert rate["submitted"] == states.count(Participant.InvitationState.SUBMITTED)
     assert rate["draft"] == states.count(Participant.InvitationState.DRAFT)
     assert rate["invited"] == len(states) - states.count(Participant.InvitationState.NOT_SENT)
 
 
 def test_question_summaries_count_distribute_and_spread(answered, consultation, kinds):
-    summaries = {s.question.pk: s for s in analysis.question_summaries(consultation)}
+    summaries = {s.question.pk: s for s in dashboard.question_summaries(consultation)}
     text = summaries[kinds["text"].pk]
     assert text.count == 2
     assert text.median_length == (len("Proportionality must be assessed before deployment.") + 26) / 2
@@ -154,7 +154,7 @@ def test_question_summaries_count_distribute_and_spread(answered, consultation, 
 def test_hidden_and_empty_answers_are_not_counted(answered, consultation, kinds, alice):
     Answer.objects.filter(question=kinds["scale"], response__participant=alice).update(status="hidden")
     Answer.objects.filter(question=kinds["text"], response__participant=alice).update(text="   ")
-    summaries = {s.question.pk: s for s in analysis.question_summaries(consultation)}
+    summaries = {s.question.pk: s for s in dashboard.question_summaries(consultation)}
     assert summaries[kinds["scale"].pk].count == 1
     assert summaries[kinds["scale"].pk].mean == 5
     assert summaries[kinds["scale"].pk].sd is None
@@ -163,7 +163,7 @@ def test_hidden_and_empty_answers_are_not_counted(answered, consultation, kinds,
 
 def test_theme_matrix_counts_tags_per_question_with_totals(answered, consultation, kinds):
     questions = list(kinds.values())
-    matrix = analysis.theme_matrix(consultation, questions)
+    matrix = dashboard.theme_matrix(consultation, questions)
     # Rows only for used themes: "3 Unused" is left out.
     assert matrix.rows == [
         ("1", "Lawfulness", [1, 1, 0, 0, 0], 2),
@@ -174,15 +174,15 @@ def test_theme_matrix_counts_tags_per_question_with_totals(answered, consultatio
 
 
 def test_comments_are_counted_per_resource_and_theme_without_hidden_ones(answered, consultation, resource):
-    assert analysis.comments_per_resource(consultation).rows == [(str(resource), [1])]
-    assert analysis.comments_per_theme(consultation).rows == [("1 Lawfulness", [1])]
+    assert dashboard.comments_per_resource(consultation).rows == [(str(resource), [1])]
+    assert dashboard.comments_per_theme(consultation).rows == [("1 Lawfulness", [1])]
 
 
 def test_latest_moderated_answers_are_the_approved_ones_redacted(answered, consultation, bob, kinds):
     Answer.objects.filter(response__participant=bob, question=kinds["text"]).update(
         redacted_text="Fairness audits cost [redacted]"
     )
-    latest = analysis.latest_moderated(consultation)
+    latest = dashboard.latest_moderated(consultation)
     assert [a.shown_value() for a in latest] == ["Fairness audits cost [redacted]"]
 
 

@@ -13,9 +13,10 @@ from django.apps import apps
 from django.core import mail
 from django.db import models
 
-from feedback import services
-from feedback.invitees import Invitee
 from feedback.models import Answer, AuditEvent, Comment, Participant, Question, Response
+from feedback.organising import invitations, lifecycle, moderation
+from feedback.organising.invitees import Invitee
+from feedback.participation import services
 from tests.conftest import answer, submit
 
 
@@ -78,7 +79,7 @@ def alice_words(alice, bob, three_questions, resource, olga) -> Response:
     response = submit(alice)
     services.save_comment(response=response, resource=resource, section=None, text="Alice on the resource")
     services.save_answer(response=response, question=three_questions[1], value="Alice on bias, edited")
-    services.moderate_answers(answers=[first], status=Answer.Status.APPROVED, by=olga)
+    moderation.moderate_answers(answers=[first], status=Answer.Status.APPROVED, by=olga)
     return response
 
 
@@ -92,11 +93,12 @@ def test_failed_import_with_send_adds_nobody_and_mails_nothing(
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         mock.patch(
-            "feedback.services.render_to_string", side_effect=fail_on_call(2, services.render_to_string)
+            "feedback.organising.invitations.render_to_string",
+            side_effect=fail_on_call(2, invitations.render_to_string),
         ),
         pytest.raises(Injected),
     ):
-        services.import_invitees(consultation=consultation, rows=rows, by=olga, send=True)
+        invitations.import_invitees(consultation=consultation, rows=rows, by=olga, send=True)
 
     assert_unchanged(before)
     assert callbacks == []
@@ -108,7 +110,7 @@ def test_failed_import_audit_adds_nobody(consultation, olga):
     before = snapshot()
 
     with mock.patch("feedback.audit.record", side_effect=Injected), pytest.raises(Injected):
-        services.import_invitees(consultation=consultation, rows=rows, by=olga, send=False)
+        invitations.import_invitees(consultation=consultation, rows=rows, by=olga, send=False)
 
     assert_unchanged(before)
     assert not Participant.objects.filter(email="p1@example.org").exists()
@@ -173,7 +175,7 @@ def test_failed_erasure_keeps_the_participant_and_every_word(alice_words, alice,
 
     # Everything is anonymised when recording the ERASE events fails.
     with mock.patch("feedback.audit.record_each", side_effect=Injected), pytest.raises(Injected):
-        services.erase_participant(participant=alice, by=olga, reason="Request #12")
+        lifecycle.erase_participant(participant=alice, by=olga, reason="Request #12")
 
     assert_unchanged(before)
     alice.refresh_from_db()
@@ -188,7 +190,7 @@ def test_failed_erasure_midway_through_the_audit_trail_keeps_it(alice_words, ali
         mock.patch.object(AuditEvent.objects, "bulk_update", side_effect=Injected),
         pytest.raises(Injected),
     ):
-        services.erase_participant(participant=alice, by=olga, reason="Request #12")
+        lifecycle.erase_participant(participant=alice, by=olga, reason="Request #12")
 
     assert_unchanged(before)
 
@@ -198,7 +200,7 @@ def test_failed_duplicate_leaves_no_copy(consultation, three_questions, resource
 
     # The copy, its resource links and its questions exist when recording the DUPLICATE event fails.
     with mock.patch("feedback.audit.record", side_effect=Injected), pytest.raises(Injected):
-        services.duplicate_consultation(consultation=consultation, by=olga)
+        lifecycle.duplicate_consultation(consultation=consultation, by=olga)
 
     assert_unchanged(before)
 
@@ -210,7 +212,7 @@ def test_failed_duplicate_questions_leave_no_copy(consultation, three_questions,
         mock.patch.object(Question.objects, "bulk_create", side_effect=Injected),
         pytest.raises(Injected),
     ):
-        services.duplicate_consultation(consultation=consultation, by=olga)
+        lifecycle.duplicate_consultation(consultation=consultation, by=olga)
 
     assert_unchanged(before)
 
@@ -220,12 +222,12 @@ def test_failed_tagging_changes_no_theme(alice_words, codebook, mona, remove):
     items = list(Answer.objects.all())
     theme = codebook.themes.get(code="1")
     if remove:
-        services.tag(items=items, themes=[theme], by=mona)
+        moderation.tag(items=items, themes=[theme], by=mona)
     before = snapshot()
 
     # The theme links are written when recording the TAG events fails.
     with mock.patch("feedback.audit.record_each", side_effect=Injected), pytest.raises(Injected):
-        services.tag(items=items, themes=[theme], by=mona, remove=remove)
+        moderation.tag(items=items, themes=[theme], by=mona, remove=remove)
 
     assert_unchanged(before)
 
@@ -233,7 +235,7 @@ def test_failed_tagging_changes_no_theme(alice_words, codebook, mona, remove):
 @pytest.mark.parametrize("model", [Answer, Comment])
 def test_failed_moderation_changes_no_status(alice_words, mona, model):
     before = snapshot()
-    moderate = services.moderate_answers if model is Answer else services.moderate_comments
+    moderate = moderation.moderate_answers if model is Answer else moderation.moderate_comments
 
     # The statuses are updated when recording the MODERATE events fails.
     with mock.patch("feedback.audit.record_each", side_effect=Injected), pytest.raises(Injected):
@@ -247,7 +249,7 @@ def test_failed_revocation_revokes_nobody(alice, bob, olga):
     before = snapshot()
 
     with mock.patch("feedback.audit.record_each", side_effect=Injected), pytest.raises(Injected):
-        services.revoke_invitations(participants=Participant.objects.all(), by=olga)
+        invitations.revoke_invitations(participants=Participant.objects.all(), by=olga)
 
     assert_unchanged(before)
 
@@ -257,7 +259,7 @@ def test_failed_redaction_keeps_the_text_shown(alice_words, olga):
     before = snapshot()
 
     with mock.patch("feedback.audit.record", side_effect=Injected), pytest.raises(Injected):
-        services.redact(item=item, passage="oversight", reason="Names a person", by=olga)
+        moderation.redact(item=item, passage="oversight", reason="Names a person", by=olga)
 
     assert_unchanged(before)
 
@@ -281,7 +283,7 @@ def test_failed_single_invitation_keeps_the_old_link(alice, olga, django_capture
         mock.patch("feedback.audit.record", side_effect=Injected),
         pytest.raises(Injected),
     ):
-        services.send_invitation(participant=alice, by=olga)
+        invitations.send_invitation(participant=alice, by=olga)
 
     assert_unchanged(before)
     assert Participant.objects.by_token(alice.token).get() == alice

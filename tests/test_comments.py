@@ -13,8 +13,8 @@ from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feedback import services
-from feedback.exports import answers_for_export, comments_for_export, csv_chunks
+from feedback.exports.formats import csv_chunks
+from feedback.exports.shapes import answers_for_export, comments_for_export
 from feedback.models import (
     Comment,
     ConsultationResource,
@@ -24,6 +24,7 @@ from feedback.models import (
     ResourceSection,
     Response,
 )
+from feedback.participation import services
 from tests.conftest import make_participant, submit
 
 PAGE = "/c/tech-providers/resources/{}/"

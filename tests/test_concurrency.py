@@ -5,8 +5,8 @@ import threading
 import pytest
 from django.db import connection
 
-from feedback import services
 from feedback.models import Answer, Response
+from feedback.participation import services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,8 +3,8 @@
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
-from feedback import services
 from feedback.models import AuditEvent, Codebook, Consultation, ConsultationResource, Question, Resource
+from feedback.organising import lifecycle
 from tests.conftest import answer
 
 CHANGELIST = "/admin/feedback/consultation/"
@@ -124,7 +124,7 @@ def test_a_long_title_and_slug_still_fit(olga, series):
     series.slug = "s" * 100
     series.save()
 
-    copy = services.duplicate_consultation(consultation=series, by=olga)
+    copy = lifecycle.duplicate_consultation(consultation=series, by=olga)
 
     assert copy.title.endswith(" (copy)")
     assert len(copy.title) == 300
@@ -144,11 +144,11 @@ def test_moderators_and_analysts_cannot_duplicate(client, series, persona, reque
 
 def test_duplicating_costs_the_same_for_2_and_20_questions(olga, series, django_assert_max_num_queries):
     with django_assert_max_num_queries(30) as few:
-        services.duplicate_consultation(consultation=series, by=olga)
+        lifecycle.duplicate_consultation(consultation=series, by=olga)
     for number in range(4, 22):
         Question.objects.create(consultation=series, number=number, text=f"Question {number}")
 
     with django_assert_max_num_queries(len(few)):
-        copy = services.duplicate_consultation(consultation=series, by=olga)
+        copy = lifecycle.duplicate_consultation(consultation=series, by=olga)
 
     assert copy.questions.count() == 21

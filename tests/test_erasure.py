@@ -10,8 +10,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.utils import timezone
 
-from feedback import audit, services
+from feedback import audit
 from feedback.models import Answer, AuditEvent, Comment, Consultation, Participant, Revision
+from feedback.organising import lifecycle, moderation
 from tests.conftest import answer, make_participant, submit
 
 ALICE_WORDS = "Transparency about our proprietary face matcher"
@@ -32,7 +33,7 @@ def given(consultation, alice, bob, questions, resource, olga):
     answer(bob, questions[0], "Vendors need clearer procurement rules.")
     submit(alice)
     submit(bob)
-    services.redact(item=alice_answer, passage="proprietary", reason=ALICE_REASON_QUOTE, by=olga)
+    moderation.redact(item=alice_answer, passage="proprietary", reason=ALICE_REASON_QUOTE, by=olga)
     audit.record(
         actor=olga,
         action=AuditEvent.Action.CHANGE,
@@ -85,7 +86,7 @@ def test_erasing_a_participant_leaves_neither_their_identity_nor_their_words_in_
     before = all_text_of_rows()
     assert all(secret in before for secret in ("Alice", ALICE_WORDS, ALICE_COMMENT, ALICE_EARLIER))
 
-    assert services.erase_participant(participant=alice, by=olga, reason="Request #12 of 1 Dec") is True
+    assert lifecycle.erase_participant(participant=alice, by=olga, reason="Request #12 of 1 Dec") is True
 
     after = all_text_of_rows()
     for secret in secrets:
@@ -105,7 +106,7 @@ def test_erasure_leaves_other_participants_untouched(given, alice, bob, olga):
     bob_before = Participant.objects.filter(pk=bob.pk).values().get()
     bob_answers = list(Answer.objects.filter(response__participant=bob).values("text", "status"))
 
-    services.erase_participant(participant=alice, by=olga, reason="Request")
+    lifecycle.erase_participant(participant=alice, by=olga, reason="Request")
 
     assert Participant.objects.filter(pk=bob.pk).values().get() == bob_before
     assert list(Answer.objects.filter(response__participant=bob).values("text", "status")) == bob_answers
@@ -114,7 +115,7 @@ def test_erasure_leaves_other_participants_untouched(given, alice, bob, olga):
 def test_the_audit_trail_keeps_that_actions_happened_but_not_what_they_said(given, alice, olga):
     events_before = AuditEvent.objects.count()
 
-    services.erase_participant(participant=alice, by=olga, reason="Request #12")
+    lifecycle.erase_participant(participant=alice, by=olga, reason="Request #12")
 
     assert AuditEvent.objects.count() == events_before + 1
     redaction = AuditEvent.objects.get(action=AuditEvent.Action.REDACT)
@@ -137,7 +138,7 @@ def test_exports_after_erasure_hold_no_row_and_no_word_of_the_participant(
     shown_as = "Alice Martin" if profile == "identified" else alice.pseudonym
     assert shown_as in export_text(consultation, profile, shape)
 
-    services.erase_participant(participant=alice, by=olga, reason="Request")
+    lifecycle.erase_participant(participant=alice, by=olga, reason="Request")
 
     text = export_text(consultation, profile, shape)
     for secret in secrets:
@@ -155,7 +156,7 @@ def test_the_erased_participants_invitation_link_and_session_stop_working(given,
     questions_page = f"/c/{alice.consultation.slug}/questions/"
     assert client.get(questions_page).status_code == 200
 
-    services.erase_participant(participant=alice, by=olga, reason="Request")
+    lifecycle.erase_participant(participant=alice, by=olga, reason="Request")
 
     assert client.get(f"/i/{alice.token}/").status_code == 404
     assert client.post(f"/i/{alice.token}/").status_code == 404
@@ -163,10 +164,10 @@ def test_the_erased_participants_invitation_link_and_session_stop_working(given,
 
 
 def test_erasing_twice_changes_nothing_more(given, alice, olga):
-    services.erase_participant(participant=alice, by=olga, reason="Request")
+    lifecycle.erase_participant(participant=alice, by=olga, reason="Request")
     events = AuditEvent.objects.count()
 
-    assert services.erase_participant(participant=alice, by=olga, reason="Again") is False
+    assert lifecycle.erase_participant(participant=alice, by=olga, reason="Again") is False
     assert AuditEvent.objects.count() == events
 
 
@@ -339,7 +340,7 @@ def test_audit_event_offers_the_erase_action():
 
 
 def test_erased_participants_are_not_in_the_content_types_admin_log(given, alice, olga):
-    services.erase_participant(participant=alice, by=olga, reason="Request")
+    lifecycle.erase_participant(participant=alice, by=olga, reason="Request")
 
     entry = LogEntry.objects.get(content_type=ContentType.objects.get_for_model(Participant))
     assert entry.object_repr == "[erased]"

@@ -11,14 +11,9 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from openpyxl import load_workbook
 
-from feedback.exports import (
-    LONG_COLUMNS,
-    Export,
-    ExportFilters,
-    export_text,
-    file_response,
-    write_export,
-)
+from feedback.exports.columns import LONG_COLUMNS
+from feedback.exports.formats import export_text, file_response, write_export
+from feedback.exports.shapes import Export, ExportFilters
 from feedback.models import Answer, AuditEvent, Codebook, Comment, Participant, Question, Response, Theme
 from tests.conftest import answer, make_participant, submit
 
@@ -233,7 +228,8 @@ def test_a_byte_order_mark_starts_a_csv_only_when_asked(consultation, feedback, 
 
 
 def test_the_long_csv_matches_the_existing_download(consultation, feedback):
-    from feedback.exports import answers_for_export, comments_for_export, csv_chunks
+    from feedback.exports.formats import csv_chunks
+    from feedback.exports.shapes import answers_for_export, comments_for_export
 
     old = "".join(
         csv_chunks(

@@ -8,14 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import CommandError, call_command
 
-from feedback.exports import (
-    LONG_COLUMNS,
-    answers_for_export,
-    csv_chunks,
-    csv_response,
-    long_rows,
-    write_csv,
-)
+from feedback.exports.columns import LONG_COLUMNS
+from feedback.exports.formats import csv_chunks, csv_response, write_csv
+from feedback.exports.shapes import answers_for_export, long_rows
 from feedback.models import Answer, Participant, Question
 from tests.conftest import answer, make_participant, submit
 

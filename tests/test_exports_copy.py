@@ -9,16 +9,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone, translation
 
-from feedback import exports_copy
-from feedback.exports import (
-    PROFILES,
-    Export,
-    answers_for_export,
-    comments_for_export,
-    write_csv,
-    write_export,
-)
-from feedback.exports_copy import copy_long_csv, long_csv_select, supports_copy
+from feedback.exports import formats, postgres, shapes
+from feedback.exports.columns import PROFILES
+from feedback.exports.formats import write_csv, write_export
+from feedback.exports.postgres import copy_long_csv, long_csv_select, supports_copy
+from feedback.exports.shapes import Export, answers_for_export, comments_for_export
 from feedback.models import (
     Answer,
     Codebook,
@@ -74,7 +69,7 @@ def copy_bytes(consultation, profile: str) -> tuple[bytes, int]:
     byte, and elsewhere that the export's fallback is that ORM file.
     """
     out = io.BytesIO()
-    with mock.patch.object(exports_copy, "copy_long_csv", wraps=exports_copy.copy_long_csv) as spy:
+    with mock.patch.object(postgres, "copy_long_csv", wraps=postgres.copy_long_csv) as spy:
         rows = write_export(Export.of(consultation, profile=profile), file_format="csv", fh=out)
     assert spy.called == supports_copy()
     return out.getvalue(), rows
@@ -216,7 +211,7 @@ def test_copy_export_renders_markers_in_the_active_language(consultation, nasty)
 
 
 def test_copy_export_is_the_same_when_written_in_many_small_blocks(consultation, nasty, monkeypatch):
-    monkeypatch.setattr(exports_copy, "BLOCK_BYTES", 64)
+    monkeypatch.setattr(postgres, "BLOCK_BYTES", 64)
     expected, expected_rows = orm_bytes(consultation, "identified")
 
     produced, rows = copy_bytes(consultation, "identified")
@@ -272,7 +267,6 @@ def test_a_whole_consultation_long_csv_is_the_same_file_whichever_path_makes_it(
 ):
     from unittest import mock
 
-    from feedback import exports, exports_copy
     from tests.conftest import answer, submit
 
     answer(alice, questions[0], '=1+1, "quoted"\nnext line')
@@ -280,17 +274,17 @@ def test_a_whole_consultation_long_csv_is_the_same_file_whichever_path_makes_it(
     submit(alice)
     submit(bob)
     expected = io.StringIO(newline="")
-    exports.write_csv(
-        exports.answers_for_export(alice.consultation),
-        comments=exports.comments_for_export(alice.consultation),
+    formats.write_csv(
+        shapes.answers_for_export(alice.consultation),
+        comments=shapes.comments_for_export(alice.consultation),
         profile="chatham-house",
         fh=expected,
     )
 
     fh = io.BytesIO()
-    with mock.patch.object(exports_copy, "copy_long_csv", wraps=exports_copy.copy_long_csv) as spy:
-        rows = exports.write_export(
-            exports.Export.of(alice.consultation, profile="chatham-house"), file_format="csv", fh=fh, bom=bom
+    with mock.patch.object(postgres, "copy_long_csv", wraps=postgres.copy_long_csv) as spy:
+        rows = formats.write_export(
+            shapes.Export.of(alice.consultation, profile="chatham-house"), file_format="csv", fh=fh, bom=bom
         )
 
     assert fh.getvalue() == ("\ufeff" if bom else "").encode() + expected.getvalue().encode()

@@ -19,7 +19,7 @@ def test_readyz_checks_the_database(client, db):
 
 
 def test_readyz_reports_a_database_that_is_down(client, db):
-    with mock.patch("feedback.views.connection.cursor", side_effect=DatabaseError("down")):
+    with mock.patch("consultation.health.connection.cursor", side_effect=DatabaseError("down")):
         response = client.get("/readyz")
     assert response.status_code == 503
     assert b"database unavailable" in response.content

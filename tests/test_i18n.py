@@ -13,10 +13,12 @@ from django.test import Client
 from django.utils import translation
 from django.utils.translation import gettext
 
-from feedback import services
-from feedback.exports import Export, export_text
-from feedback.invitees import validate_rows
+from feedback.exports.formats import export_text
+from feedback.exports.shapes import Export
 from feedback.models import Answer, Comment, Consultation, Participant, Question
+from feedback.organising import invitations, lifecycle
+from feedback.organising.invitees import validate_rows
+from feedback.participation import services
 from tests.conftest import make_participant, submit
 
 LANGUAGES = ["en", "fr", "es", "ar"]
@@ -125,7 +127,7 @@ def test_emails_are_written_in_the_participants_language(
     alice.refresh_from_db()
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.send_invitation(participant=alice)
+        invitations.send_invitation(participant=alice)
     response = services.open_invitation(participant=alice)
     submit(alice)
     services.send_receipt(response=response)
@@ -298,7 +300,7 @@ def test_invitees_can_be_imported_with_their_language(consultation):
         ("Eva", ""),
     ]
     assert [(row.line, row.reasons) for row in bad] == [(5, ["Unknown language: use en, fr, es or ar."])]
-    services.import_invitees(consultation=consultation, rows=good, by=None)
+    invitations.import_invitees(consultation=consultation, rows=good, by=None)
     assert Participant.objects.get(email="omar@example.org").language == "ar"
 
 
@@ -348,7 +350,7 @@ def test_a_duplicated_consultation_says_copy_in_each_language_of_its_title(olga_
     Consultation.objects.filter(pk=consultation.pk).update(title_fr="Consultation des fournisseurs")
     olga_client.post("/language", {"language": "fr", "next": "/"})
 
-    services.duplicate_consultation(consultation=Consultation.objects.get(pk=consultation.pk), by=None)
+    lifecycle.duplicate_consultation(consultation=Consultation.objects.get(pk=consultation.pk), by=None)
 
     copy = Consultation.objects.get(slug="tech-providers-copy")
     assert copy.title_en == "Technology providers' consultation (copy)"

@@ -10,7 +10,6 @@ from django.test import Client, override_settings
 from django.utils import timezone
 from django.utils.html import escape
 
-from feedback import services
 from feedback.models import (
     Answer,
     AuditEvent,
@@ -21,6 +20,7 @@ from feedback.models import (
     Response,
     Theme,
 )
+from feedback.participation import services
 from tests.conftest import answer, submit
 
 PROFILE = {

@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from feedback import services
 from feedback.models import AuditEvent, Participant
+from feedback.organising import invitations
 from tests.conftest import make_participant
 
 IMPORT_URL = "/admin/feedback/participant/import/"
@@ -373,14 +373,16 @@ def test_setting_an_expiry_costs_the_same_for_2_and_20_participants(
     people = [make_participant(consultation, f"P{i}", f"p{i}@example.org") for i in range(20)]
     expires = timezone.now() + timedelta(days=7)
     with django_assert_max_num_queries(10) as few:
-        services.set_invite_expiry(
+        invitations.set_invite_expiry(
             participants=Participant.objects.filter(pk__in=[p.pk for p in people[:2]]),
             expires_at=expires,
             by=olga,
         )
 
     with django_assert_max_num_queries(len(few)):
-        count = services.set_invite_expiry(participants=Participant.objects.all(), expires_at=None, by=olga)
+        count = invitations.set_invite_expiry(
+            participants=Participant.objects.all(), expires_at=None, by=olga
+        )
 
     assert count == 20
     assert AuditEvent.objects.filter(action=AuditEvent.Action.CHANGE).count() == 22

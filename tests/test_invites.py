@@ -113,12 +113,12 @@ def test_coming_back_through_the_same_link_keeps_the_answers(client, alice, ques
 
 
 def test_sending_a_new_link_after_expiry_gives_a_link_that_works(client, alice):
-    from feedback import services
+    from feedback.organising import invitations
 
     alice.invite_expires_at = timezone.now() - timedelta(days=1)
     alice.save()
 
-    url = services.issue_invite(participant=alice)
+    url = invitations.issue_invite(participant=alice)
 
     assert client.get(url.replace("http://testserver", "")).status_code == 200
     assert client.get(f"/i/{alice.token}/").status_code == 404

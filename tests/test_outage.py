@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 
-from feedback.middleware import database_reachable as real_database_reachable
+from consultation.middleware import database_reachable as real_database_reachable
 from feedback.models import Answer
 
 QUESTIONS_URL = "/c/tech-providers/questions/"
@@ -18,7 +18,7 @@ MESSAGE = "The service is briefly unavailable; your text is kept in this browser
 @pytest.fixture(autouse=True)
 def database_away():
     """The errors below are mocks while the real database answers: say it does not, as in a real outage."""
-    with mock.patch("feedback.middleware.database_reachable", return_value=False):
+    with mock.patch("consultation.middleware.database_reachable", return_value=False):
         yield
 
 
@@ -55,7 +55,8 @@ def test_autosave_answers_json_while_the_database_is_away(alice_client, question
 
 def test_a_query_failing_inside_the_view_answers_503_json_to_autosave(alice_client, questions):
     with mock.patch(
-        "feedback.services.save_answer", side_effect=OperationalError("server closed the connection")
+        "feedback.participation.services.save_answer",
+        side_effect=OperationalError("server closed the connection"),
     ):
         response = alice_client.post(
             AUTOSAVE_URL,
@@ -69,7 +70,8 @@ def test_a_query_failing_inside_the_view_answers_503_json_to_autosave(alice_clie
 
 def test_a_query_failing_inside_the_view_answers_the_503_page_to_a_browser(alice_client, questions):
     with mock.patch(
-        "feedback.views.response_for", side_effect=OperationalError("server closed the connection")
+        "feedback.participation.views.response_for",
+        side_effect=OperationalError("server closed the connection"),
     ):
         response = alice_client.get(
             QUESTIONS_URL, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
@@ -81,7 +83,7 @@ def test_a_query_failing_inside_the_view_answers_the_503_page_to_a_browser(alice
 
 def test_other_errors_are_not_mistaken_for_an_outage(alice_client, questions):
     with (
-        mock.patch("feedback.services.save_answer", side_effect=RuntimeError("a bug")),
+        mock.patch("feedback.participation.services.save_answer", side_effect=RuntimeError("a bug")),
         pytest.raises(RuntimeError, match="a bug"),
     ):
         alice_client.post(AUTOSAVE_URL, {"field": "q1", "q1": "Text"}, headers={"Accept": "application/json"})
@@ -103,8 +105,10 @@ def test_an_operational_error_while_the_database_answers_is_a_real_error_not_an_
     # A deadlock, a timeout or a column missing after a deploy without migrate: a 500 that reaches the error
     # log with its traceback, not a page telling participants all is well.
     with (
-        mock.patch("feedback.middleware.database_reachable", return_value=True),
-        mock.patch("feedback.services.save_answer", side_effect=OperationalError("deadlock detected")),
+        mock.patch("consultation.middleware.database_reachable", return_value=True),
+        mock.patch(
+            "feedback.participation.services.save_answer", side_effect=OperationalError("deadlock detected")
+        ),
         pytest.raises(OperationalError, match="deadlock detected"),
     ):
         alice_client.post(AUTOSAVE_URL, {"field": "q1", "q1": "Text"}, headers={"Accept": "application/json"})

@@ -307,7 +307,7 @@ def test_participant_text_is_escaped_on_every_page(alice_client, alice, question
 
 
 def test_submitted_time_is_recorded_only_once_even_when_raced(alice, questions):
-    from feedback import services
+    from feedback.participation import services
 
     answer(alice, questions[0], "Text")
     response = alice.response

@@ -25,15 +25,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from feedback.exports import (
-    FORMULA_TRIGGERS,
-    Export,
-    answers_for_export,
-    comments_for_export,
-    formula_safe,
-    write_csv,
-    write_export,
-)
+from feedback.exports.columns import FORMULA_TRIGGERS, formula_safe
+from feedback.exports.formats import write_csv, write_export
+from feedback.exports.shapes import Export, answers_for_export, comments_for_export
 from feedback.models import COMMENT_MAX_LENGTH, Answer, Comment, Participant, Question, Resource, Response
 from tests.conftest import submit
 

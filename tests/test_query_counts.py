@@ -185,7 +185,7 @@ def submit_with_comment(participant: Participant, resource: Resource, text: str)
 def test_queue_search_reads_the_text_through_its_trigram_index_on_postgresql(olga, searchable):
     """On PostgreSQL the planner can answer a word's text match from the index (sequential scans off, as with
     100,000 answers; a handful of rows would be read directly); on SQLite the same query has no such index."""
-    from feedback.admin import AnswerAdmin
+    from feedback.admin.queues import AnswerAdmin
 
     request = type("Request", (), {"user": olga})()
     model_admin = AnswerAdmin(Answer, None)
@@ -206,7 +206,7 @@ def test_theme_matrix_leaves_out_tags_on_blank_and_hidden_answers(
     consultation_with_codebook, questions, alice, bob
 ):
     """The matrix tests for blank text in its count, not in its WHERE (see theme_matrix): same numbers."""
-    from feedback import analysis
+    from feedback.analysis import dashboard
 
     lawful, fair = consultation_with_codebook.codebook.themes.order_by("code")[:2]
     answer(alice, questions[0], " \u00a0\n").themes.add(lawful)  # blank: no-break spaces count as blank too
@@ -216,7 +216,7 @@ def test_theme_matrix_leaves_out_tags_on_blank_and_hidden_answers(
     submit(alice)
     submit(bob)
 
-    matrix = analysis.theme_matrix(consultation_with_codebook, questions[:2])
+    matrix = dashboard.theme_matrix(consultation_with_codebook, questions[:2])
 
     assert matrix.rows == [(lawful.code, lawful.name, [0, 1], 1), (fair.code, fair.name, [0, 2], 2)]
     assert matrix.column_totals == [0, 3]

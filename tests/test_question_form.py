@@ -13,8 +13,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from feedback.forms import AnswerTextarea, AnswerTextInput
 from feedback.models import Question
+from feedback.participation.forms import AnswerTextarea, AnswerTextInput
 from tests.conftest import answer
 
 URL = "/c/tech-providers/questions/"

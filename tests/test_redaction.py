@@ -7,8 +7,10 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
-from feedback import exports, services
+from feedback.exports import columns, formats, shapes
 from feedback.models import Answer, AuditEvent, Comment, Response
+from feedback.organising import moderation
+from feedback.participation import services
 from tests.conftest import answer, submit
 
 SECRET = "Call Inspector Jones on +44 20 7946 0000."
@@ -43,7 +45,7 @@ def clear_url(item: Answer | Comment) -> str:
 
 
 def test_redacting_replaces_every_occurrence_and_keeps_the_original(alices_answer, mona):
-    services.redact(item=alices_answer, passage="Audit logs", reason="Repetition test", by=mona)
+    moderation.redact(item=alices_answer, passage="Audit logs", reason="Repetition test", by=mona)
 
     alices_answer.refresh_from_db()
     assert alices_answer.text == f"Audit logs matter. {SECRET} Audit logs again."
@@ -55,8 +57,8 @@ def test_redacting_replaces_every_occurrence_and_keeps_the_original(alices_answe
 
 
 def test_a_second_redaction_works_on_the_redacted_text_and_appends_its_reason(alices_answer, mona, olga):
-    services.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
-    services.redact(item=alices_answer, passage="again", reason="Style", by=olga)
+    moderation.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
+    moderation.redact(item=alices_answer, passage="again", reason="Style", by=olga)
 
     alices_answer.refresh_from_db()
     assert alices_answer.redacted_text == "Audit logs matter. [redacted] Audit logs [redacted]."
@@ -65,19 +67,19 @@ def test_a_second_redaction_works_on_the_redacted_text_and_appends_its_reason(al
 
 
 def test_a_passage_that_is_not_shown_is_refused(alices_answer, mona):
-    services.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
+    moderation.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
 
     # Still in the original, but no longer shown: nothing to redact.
     with pytest.raises(ValidationError, match="does not occur"):
-        services.redact(item=alices_answer, passage="Inspector Jones", reason="Again", by=mona)
+        moderation.redact(item=alices_answer, passage="Inspector Jones", reason="Again", by=mona)
     with pytest.raises(ValidationError, match="does not occur"):
-        services.redact(item=alices_answer, passage="not there at all", reason="Typo", by=mona)
+        moderation.redact(item=alices_answer, passage="not there at all", reason="Typo", by=mona)
 
 
 @pytest.mark.parametrize(("passage", "reason"), [("Audit logs", "  "), ("", "A reason")])
 def test_a_reason_and_a_passage_are_required(alices_answer, mona, passage, reason):
     with pytest.raises(ValidationError):
-        services.redact(item=alices_answer, passage=passage, reason=reason, by=mona)
+        moderation.redact(item=alices_answer, passage=passage, reason=reason, by=mona)
 
     alices_answer.refresh_from_db()
     assert not alices_answer.is_redacted
@@ -85,7 +87,7 @@ def test_a_reason_and_a_passage_are_required(alices_answer, mona, passage, reaso
 
 
 def test_redaction_is_recorded_with_the_shown_texts_and_the_reason(alices_answer, mona, consultation):
-    services.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
+    moderation.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
 
     event = AuditEvent.objects.get(action=AuditEvent.Action.REDACT)
     assert event.actor == mona
@@ -97,9 +99,9 @@ def test_redaction_is_recorded_with_the_shown_texts_and_the_reason(alices_answer
 
 
 def test_clearing_a_redaction_shows_the_original_again_and_is_recorded(alices_answer, mona):
-    services.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
+    moderation.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
 
-    services.clear_redaction(item=alices_answer, by=mona)
+    moderation.clear_redaction(item=alices_answer, by=mona)
 
     alices_answer.refresh_from_db()
     assert not alices_answer.is_redacted
@@ -112,7 +114,7 @@ def test_clearing_a_redaction_shows_the_original_again_and_is_recorded(alices_an
 
 
 def test_comments_are_redacted_the_same_way(alices_comment, mona):
-    services.redact(item=alices_comment, passage=SECRET, reason="Names a police officer", by=mona)
+    moderation.redact(item=alices_comment, passage=SECRET, reason="Names a police officer", by=mona)
 
     alices_comment.refresh_from_db()
     assert alices_comment.shown_value() == "Too long. [redacted]"
@@ -123,8 +125,8 @@ def test_comments_are_redacted_the_same_way(alices_comment, mona):
 def test_a_participants_edit_clears_the_redaction_and_sends_the_answer_back_to_the_queue(
     alices_answer, questions, mona
 ):
-    services.moderate_answers(answers=[alices_answer], status=Answer.Status.APPROVED, by=mona)
-    services.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
+    moderation.moderate_answers(answers=[alices_answer], status=Answer.Status.APPROVED, by=mona)
+    moderation.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
 
     services.save_answers(response=alices_answer.response, values={questions[0]: "Something else entirely."})
 
@@ -140,7 +142,7 @@ def test_a_participants_edit_clears_the_redaction_and_sends_the_answer_back_to_t
 
 
 def test_a_participants_edit_clears_the_redaction_of_a_comment(alices_comment, resource, mona):
-    services.redact(item=alices_comment, passage=SECRET, reason="Names a police officer", by=mona)
+    moderation.redact(item=alices_comment, passage=SECRET, reason="Names a police officer", by=mona)
 
     services.save_comment(response=alices_comment.response, resource=resource, section=None, text="Shorter.")
 
@@ -154,7 +156,7 @@ def test_a_participants_edit_clears_the_redaction_of_a_comment(alices_comment, r
 
 
 def test_the_participant_still_sees_their_own_words(alice_client, alices_answer, mona):
-    services.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
+    moderation.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
 
     content = alice_client.get("/c/tech-providers/review/").content.decode()
 
@@ -171,9 +173,9 @@ def test_every_export_profile_shows_the_redacted_text_and_says_so(
 ):
     answer(bob, questions[0], "Nothing to hide")
     submit(bob)
-    services.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
+    moderation.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
 
-    text = "".join(exports.csv_chunks(exports.answers_for_export(consultation), profile=profile))
+    text = "".join(formats.csv_chunks(shapes.answers_for_export(consultation), profile=profile))
 
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     assert "Inspector Jones" not in text
@@ -186,13 +188,13 @@ def test_every_export_profile_shows_the_redacted_text_and_says_so(
 def test_a_hidden_redacted_answer_still_reads_hidden_in_the_pseudonymised_export(
     consultation, alices_answer, mona
 ):
-    services.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
-    services.moderate_answers(answers=[alices_answer], status=Answer.Status.HIDDEN, by=mona)
+    moderation.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
+    moderation.moderate_answers(answers=[alices_answer], status=Answer.Status.HIDDEN, by=mona)
 
-    (row,) = exports.long_rows(exports.answers_for_export(consultation), profile="pseudonymised")
+    (row,) = shapes.long_rows(shapes.answers_for_export(consultation), profile="pseudonymised")
 
-    assert row[exports.LONG_COLUMNS.index("answer")] == "[hidden by moderator]"
-    assert row[exports.LONG_COLUMNS.index("redacted")] == "yes"
+    assert row[columns.LONG_COLUMNS.index("answer")] == "[hidden by moderator]"
+    assert row[columns.LONG_COLUMNS.index("redacted")] == "yes"
 
 
 # The admin pages
@@ -208,7 +210,7 @@ def test_the_change_page_links_to_the_redaction_form_for_the_moderator(client, m
 
 
 def test_the_redaction_form_shows_the_original_and_the_current_redaction(client, mona, alices_answer):
-    services.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
+    moderation.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
     client.force_login(mona)
 
     response = client.get(redact_url(alices_answer))
@@ -263,7 +265,7 @@ def test_the_redaction_form_requires_a_reason(client, mona, alices_answer):
 
 
 def test_clearing_a_redaction_from_the_admin_takes_a_post(client, mona, alices_answer):
-    services.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
+    moderation.redact(item=alices_answer, passage=SECRET, reason="Names a police officer", by=mona)
     client.force_login(mona)
 
     assert client.get(clear_url(alices_answer)).status_code == 405

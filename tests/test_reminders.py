@@ -12,8 +12,8 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from feedback import services
 from feedback.models import AuditEvent, Consultation, Participant, Response
+from feedback.organising import invitations
 from tests.conftest import make_participant
 
 
@@ -116,8 +116,8 @@ def test_a_participant_claimed_by_another_run_is_not_reminded_again(
     stale = Participant.objects.get(pk=alice.pk)  # as a concurrent run read it, before either claimed it
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.send_reminder(participant=alice, now=now, min_interval=timedelta(days=3))
-        assert not services.send_reminder(participant=stale, now=now, min_interval=timedelta(days=3))
+        assert invitations.send_reminder(participant=alice, now=now, min_interval=timedelta(days=3))
+        assert not invitations.send_reminder(participant=stale, now=now, min_interval=timedelta(days=3))
 
     assert len(mail.outbox) == 1
     assert AuditEvent.objects.filter(action=AuditEvent.Action.REMIND).count() == 1
@@ -196,7 +196,9 @@ def test_a_participant_who_submits_after_the_list_was_read_is_not_reminded(
     Response.objects.create(participant=alice, status=Response.Status.SUBMITTED, submitted_at=timezone.now())
 
     with django_capture_on_commit_callbacks(execute=True):
-        sent = services.send_reminder(participant=listed, now=timezone.now(), min_interval=timedelta(days=3))
+        sent = invitations.send_reminder(
+            participant=listed, now=timezone.now(), min_interval=timedelta(days=3)
+        )
 
     assert not sent
     assert mail.outbox == []

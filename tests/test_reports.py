@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feedback import reports
+from feedback.analysis import reports
 from feedback.models import (
     Answer,
     AuditEvent,

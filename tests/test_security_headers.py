@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from feedback.middleware import SEEN_AT, SIGNED_IN_AT
+from consultation.middleware import SEEN_AT, SIGNED_IN_AT
 
 ROOT = Path(__file__).resolve().parent.parent
 CSP_DIRECTIVES = [

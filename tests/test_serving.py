@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from gunicorn.config import Config
 
-from feedback.logs import AccessLogger
+from consultation.logs import AccessLogger
 
 CONF = Path(__file__).resolve().parent.parent / "consultation" / "gunicorn.conf.py"
 TOKEN = "Zx9-secret_TOKEN_value_that_must_never_be_logged"  # noqa: S105  # nosec B105
@@ -73,4 +73,4 @@ def test_make_serve_does_not_cut_off_long_exports() -> None:
     settings = gunicorn_settings()
     assert settings["timeout"] >= 300
     assert settings["graceful_timeout"] >= 60
-    assert settings["logger_class"] == "feedback.logs.AccessLogger"
+    assert settings["logger_class"] == "consultation.logs.AccessLogger"

@@ -9,8 +9,9 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from feedback import exports, services
+from feedback.exports import columns, formats, shapes
 from feedback.models import Answer, AuditEvent, Codebook, Comment, Response, Theme
+from feedback.organising import moderation
 from tests.conftest import answer, make_participant, submit
 
 ANSWERS = "/admin/feedback/answer/"
@@ -80,7 +81,7 @@ def tag_events() -> list[AuditEvent]:
 
 
 def test_tagging_in_bulk_adds_themes_and_records_each_item(answers, themes, mona):
-    changed = services.tag(items=answers[:2], themes=[themes["1"], themes["2"]], by=mona)
+    changed = moderation.tag(items=answers[:2], themes=[themes["1"], themes["2"]], by=mona)
 
     assert changed == 2
     assert codes(answers[0]) == codes(answers[1]) == ["1", "2"]
@@ -94,16 +95,16 @@ def test_tagging_in_bulk_adds_themes_and_records_each_item(answers, themes, mona
 
 
 def test_tagging_again_changes_nothing_and_records_nothing(answers, themes, mona):
-    services.tag(items=answers, themes=[themes["1"]], by=mona)
+    moderation.tag(items=answers, themes=[themes["1"]], by=mona)
 
-    assert services.tag(items=answers, themes=[themes["1"]], by=mona) == 0
+    assert moderation.tag(items=answers, themes=[themes["1"]], by=mona) == 0
     assert len(tag_events()) == 3
 
 
 def test_removing_themes_in_bulk(answers, themes, mona):
-    services.tag(items=answers, themes=[themes["1"], themes["2"]], by=mona)
+    moderation.tag(items=answers, themes=[themes["1"], themes["2"]], by=mona)
 
-    changed = services.tag(
+    changed = moderation.tag(
         items=Answer.objects.filter(pk=answers[0].pk), themes=[themes["1"]], by=mona, remove=True
     )
 
@@ -116,12 +117,12 @@ def test_removing_themes_in_bulk(answers, themes, mona):
 
 
 def test_a_theme_of_another_code_book_is_never_added(answers, foreign_theme, mona):
-    assert services.tag(items=answers, themes=[foreign_theme], by=mona) == 0
+    assert moderation.tag(items=answers, themes=[foreign_theme], by=mona) == 0
     assert codes(answers[0]) == []
 
 
 def test_comments_are_tagged_the_same_way(comments, themes, mona):
-    assert services.tag(items=comments, themes=[themes["2"]], by=mona) == 2
+    assert moderation.tag(items=comments, themes=[themes["2"]], by=mona) == 2
     assert codes(comments[0]) == ["2"]
     assert tag_events()[0].object_type == "comment"
 
@@ -137,9 +138,9 @@ def test_tagging_costs_the_same_for_2_and_for_20_items(consultation, questions, 
             participant = make_participant(consultation, f"P{n}-{i}", f"p{n}-{i}@example.org")
             items.append(answer(participant, questions[0], f"Answer {i}"))
         if remove:
-            services.tag(items=items, themes=[theme], by=mona)
+            moderation.tag(items=items, themes=[theme], by=mona)
         with CaptureQueriesContext(connection) as captured:
-            assert services.tag(items=Answer.objects.all(), themes=[theme], by=mona, remove=remove) == n
+            assert moderation.tag(items=Answer.objects.all(), themes=[theme], by=mona, remove=remove) == n
         return len(captured.captured_queries)
 
     assert tag_queries(2) == tag_queries(20)
@@ -262,8 +263,8 @@ def test_applying_to_all_matching_items_follows_the_filter(client, mona, answers
 
 
 def test_the_queues_filter_by_theme_and_by_untagged(client, mona, answers, comments, themes):
-    services.tag(items=answers[:1], themes=[themes["1"]], by=mona)
-    services.tag(items=comments[:1], themes=[themes["1"]], by=mona)
+    moderation.tag(items=answers[:1], themes=[themes["1"]], by=mona)
+    moderation.tag(items=comments[:1], themes=[themes["1"]], by=mona)
     client.force_login(mona)
 
     for url, items in ((ANSWERS, answers), (COMMENTS, comments)):
@@ -287,7 +288,7 @@ def test_the_answer_queue_runs_as_many_queries_for_20_as_for_2_tagged_answers(
         for i in range(n):
             participant = make_participant(consultation, f"P{n}-{i}", f"p{n}-{i}@example.org")
             items.append(answer(participant, questions[0], f"Answer {i}"))
-        services.tag(items=items, themes=[themes["1"], themes["2"]], by=mona)
+        moderation.tag(items=items, themes=[themes["1"], themes["2"]], by=mona)
         with CaptureQueriesContext(connection) as captured:
             content = client.get(ANSWERS).content.decode()
         assert content.count('<td class="field-theme_codes">1, 2</td>') == n
@@ -308,7 +309,7 @@ def test_the_comment_queue_runs_as_many_queries_for_20_as_for_2_tagged_comments(
             participant = make_participant(consultation, f"C{n}-{i}", f"c{n}-{i}@example.org")
             response = Response.objects.create(participant=participant)
             items.append(Comment.objects.create(response=response, resource=resource, text=f"Comment {i}"))
-        services.tag(items=items, themes=[themes["2"]], by=mona)
+        moderation.tag(items=items, themes=[themes["2"]], by=mona)
         with CaptureQueriesContext(connection) as captured:
             content = client.get(COMMENTS).content.decode()
         assert content.count('<td class="field-theme_codes">2</td>') == n
@@ -321,8 +322,8 @@ def test_the_comment_queue_runs_as_many_queries_for_20_as_for_2_tagged_comments(
 
 
 def test_the_theme_list_counts_tagged_answers_and_comments(client, olga, answers, comments, themes, mona):
-    services.tag(items=answers, themes=[themes["1"]], by=mona)
-    services.tag(items=comments[:1], themes=[themes["1"]], by=mona)
+    moderation.tag(items=answers, themes=[themes["1"]], by=mona)
+    moderation.tag(items=comments[:1], themes=[themes["1"]], by=mona)
     client.force_login(olga)
 
     content = client.get(
@@ -399,15 +400,15 @@ def test_the_moderator_is_offered_both_bulk_actions(client, mona, answers):
 
 @pytest.mark.parametrize("profile", ["identified", "pseudonymised", "chatham-house"])
 def test_exports_list_theme_codes_in_code_order(consultation, answers, comments, themes, mona, profile):
-    services.tag(items=answers[:1], themes=[themes["2"], themes["1.1"], themes["1"]], by=mona)
+    moderation.tag(items=answers[:1], themes=[themes["2"], themes["1.1"], themes["1"]], by=mona)
     for comment in comments:
         submit(comment.response.participant)
-    services.tag(items=comments[:1], themes=[themes["2"]], by=mona)
+    moderation.tag(items=comments[:1], themes=[themes["2"]], by=mona)
 
     text = "".join(
-        exports.csv_chunks(
-            exports.answers_for_export(consultation),
-            comments=exports.comments_for_export(consultation),
+        formats.csv_chunks(
+            shapes.answers_for_export(consultation),
+            comments=shapes.comments_for_export(consultation),
             profile=profile,
         )
     )
@@ -428,10 +429,10 @@ def test_exporting_tagged_answers_costs_the_same_for_2_and_20(
             participant = make_participant(consultation, f"E{n}-{i}", f"e{n}-{i}@example.org")
             items.append(answer(participant, questions[0], f"Answer {i}"))
             submit(participant)
-        services.tag(items=items, themes=[themes["1"]], by=mona)
+        moderation.tag(items=items, themes=[themes["1"]], by=mona)
         with CaptureQueriesContext(connection) as captured:
-            rows = list(exports.long_rows(exports.answers_for_export(consultation), profile="identified"))
-        assert [row[exports.LONG_COLUMNS.index("themes")] for row in rows] == ["1"] * n
+            rows = list(shapes.long_rows(shapes.answers_for_export(consultation), profile="identified"))
+        assert [row[columns.LONG_COLUMNS.index("themes")] for row in rows] == ["1"] * n
         return len(captured.captured_queries)
 
     assert export_queries(2) == export_queries(20) == 2

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from feedback import services
+from feedback.organising import lifecycle
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
         if not options["apply"]:
-            due = services.past_retention(now=now)
+            due = lifecycle.past_retention(now=now)
             for consultation, count in due:
                 self.stdout.write(
                     f"would erase: {consultation.slug} {count} participant(s), "
@@ -34,7 +34,7 @@ class Command(BaseCommand):
                 f"dry run: {total} participant(s) would be erased; nothing changed (use --apply)."
             )
             return
-        done = services.apply_retention(now=now)
+        done = lifecycle.apply_retention(now=now)
         for consultation, count in done:
             if count:
                 self.stdout.write(f"erased: {consultation.slug} {count} participant(s)")

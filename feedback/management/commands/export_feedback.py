@@ -7,8 +7,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from feedback import audit
-from feedback.exports import FORMATS, PROFILES, SHAPES, Export, ExportFilters, export_text, write_export
-from feedback.models import Answer, AuditEvent, Consultation
+from feedback.exports.columns import FORMATS, PROFILES, SHAPES
+from feedback.exports.formats import export_text, write_export
+from feedback.exports.shapes import Export, ExportFilters
+from feedback.models import Answer, Consultation
 
 
 def os_user() -> str:
@@ -77,9 +79,8 @@ class Command(BaseCommand):
             for chunk in export_text(export, file_format=file_format, bom=bom):
                 self.stdout.write(chunk, ending="")
             rows = export.row_count
-        audit.record(
+        audit.record_export(
             actor=None,
-            action=AuditEvent.Action.EXPORT,
             consultation=consultation,
             count=rows,
             details={

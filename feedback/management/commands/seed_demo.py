@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from feedback import demo_translations, services
+from feedback import demo_translations
 from feedback.models import (
     Codebook,
     Consultation,
@@ -25,6 +25,7 @@ from feedback.models import (
     Resource,
     Theme,
 )
+from feedback.organising import invitations
 
 SLUG = "tech-providers-2022"
 TOOLKIT_CODEBOOK = "Toolkit principles for responsible AI innovation"
@@ -254,7 +255,7 @@ class Command(BaseCommand):
             self.load_questions(consultation)
             self.load_translations(consultation)
             participants = self.load_participants(consultation)
-            urls = [services.issue_invite(participant=p) for p in participants]
+            urls = [invitations.issue_invite(participant=p) for p in participants]
             password = self.load_organiser()
             # Production-like settings ask the admin for a second factor: give the demo organiser an authenticator.
             totp_url = self.load_organiser_totp() if settings.ADMIN_REQUIRE_2FA else None

@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from feedback import services
 from feedback.models import Participant
+from feedback.organising import invitations
 
 
 class Command(BaseCommand):
@@ -54,7 +54,7 @@ class Command(BaseCommand):
             return
         sent = skipped = 0
         for participant in due:
-            if services.send_reminder(participant=participant, now=now, min_interval=min_interval):
+            if invitations.send_reminder(participant=participant, now=now, min_interval=min_interval):
                 sent += 1
             else:
                 skipped += 1  # claimed by a concurrent run

@@ -20,22 +20,16 @@ import csv
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy
 
-from feedback import audit
-from feedback.exports import HIDDEN_MARKER, formula_safe
+from feedback.exports.columns import HIDDEN_MARKER, formula_safe
 from feedback.models import (
-    NOT_BLANK_RE,
     Answer,
-    AuditEvent,
     Comment,
     Consultation,
     Participant,
@@ -46,14 +40,10 @@ from feedback.models import (
 )
 
 QUOTES_PER_GROUP = 5
+
+
 MIN_GROUP_SIZE = 5
 
-QUOTABLE = (
-    Participant.Attribution.NAMED,
-    Participant.Attribution.ORGANISATION,
-    Participant.Attribution.UNATTRIBUTED,
-)
-TEXT_KINDS = (Question.Kind.LONG_TEXT, Question.Kind.SHORT_TEXT)
 
 # How an unattributed quote describes its author: by kind of organisation, never by name.
 UNATTRIBUTED_LABELS = {
@@ -74,6 +64,8 @@ UNATTRIBUTED_LABELS = {
         "A participant from an international organisation"
     ),
 }
+
+
 UNATTRIBUTED_DEFAULT = gettext_lazy("A participant")
 
 
@@ -84,7 +76,7 @@ def unattributed_label(participant: Participant) -> str:
 def attribution_for(participant: Participant, *, identities: bool) -> str | None:
     """How a quote by this participant is attributed, or None when they must not be quoted at all."""
     choice = participant.attribution
-    if choice not in QUOTABLE:
+    if choice not in Participant.QUOTABLE:
         return None
     if identities and choice == Participant.Attribution.NAMED:
         return ", ".join(part for part in (participant.name, participant.organisation) if part)
@@ -127,22 +119,11 @@ class InsightsReport:
 
 
 def counted_answers(consultation: Consultation) -> QuerySet[Answer]:
-    """The answers the report counts: non-empty, of submitted responses, not hidden."""
-    return (
-        Answer.objects.filter(response__participant__consultation=consultation)
-        .submitted()
-        .filter(Q(text__regex=NOT_BLANK_RE) | ~Q(selected=[]))
-        .exclude(status=Answer.Status.HIDDEN)
-    )
+    return Answer.objects.filter(response__participant__consultation=consultation).counted()
 
 
 def counted_comments(consultation: Consultation) -> QuerySet[Comment]:
-    return (
-        Comment.objects.filter(response__participant__consultation=consultation)
-        .submitted()
-        .non_empty()
-        .exclude(status=Comment.Status.HIDDEN)
-    )
+    return Comment.objects.filter(response__participant__consultation=consultation).counted()
 
 
 def _newest_first_per(queryset: QuerySet, partition: str) -> QuerySet:
@@ -175,8 +156,8 @@ def insights_report(consultation: Consultation, *, identities: bool) -> Insights
     quoted_answers = _newest_first_per(
         answers.filter(
             status=Answer.Status.APPROVED,
-            question__kind__in=TEXT_KINDS,
-            response__participant__attribution__in=QUOTABLE,
+            question__kind__in=Question.TEXT_KINDS,
+            response__participant__attribution__in=Participant.QUOTABLE,
         ).select_related("response__participant"),
         "question_id",
     ).order_by("question_id", "rank")
@@ -198,7 +179,7 @@ def insights_report(consultation: Consultation, *, identities: bool) -> Insights
     comment_counts = dict(comments.values_list("resource_id").annotate(n=Count("id")).order_by())
     quoted_comments = _newest_first_per(
         comments.filter(
-            status=Comment.Status.APPROVED, response__participant__attribution__in=QUOTABLE
+            status=Comment.Status.APPROVED, response__participant__attribution__in=Participant.QUOTABLE
         ).select_related("response__participant"),
         "resource_id",
     ).order_by("resource_id", "rank")
@@ -351,10 +332,6 @@ class GroupFigures:
 GROUP = "response__participant__consultation__stakeholder_group_en"
 
 
-def _visible(queryset: QuerySet) -> QuerySet:
-    return queryset.submitted().exclude(status=Answer.Status.HIDDEN)
-
-
 def compare_question(text: str) -> list[GroupFigures]:
     """Per stakeholder group, for the guiding questions with exactly this English text (the text every
     consultation has, whatever language the analyst reads): participants who answered, answers, and the themes
@@ -364,9 +341,7 @@ def compare_question(text: str) -> list[GroupFigures]:
             Question.objects.filter(text_en=text).values_list("consultation__stakeholder_group_en", flat=True)
         )
     )
-    answers = _visible(Answer.objects.filter(question__text_en=text)).filter(
-        Q(text__regex=NOT_BLANK_RE) | ~Q(selected=[])
-    )
+    answers = Answer.objects.filter(question__text_en=text).counted()
     figures = {group: GroupFigures(stakeholder_group=group) for group in groups}
     for group, participants, count in (
         answers.values_list(GROUP)
@@ -398,7 +373,7 @@ def compare_theme(code: str) -> list[GroupFigures]:
     figures = {group: GroupFigures(stakeholder_group=group) for group in groups}
     people: dict[str, set[int]] = defaultdict(set)
     for model, attr in ((Answer, "answers"), (Comment, "comments")):
-        tagged = _visible(model.objects.filter(themes__code=code))
+        tagged = model.objects.filter(themes__code=code).counted()
         for group, participant_id in tagged.values_list(GROUP, "response__participant_id").distinct():
             people[group].add(participant_id)
         for group, count in tagged.values_list(GROUP).annotate(n=Count("id", distinct=True)).order_by():
@@ -418,32 +393,3 @@ def _finish(figures: dict[str, GroupFigures]) -> list[GroupFigures]:
             row.participants = row.answers = row.comments = 0
             row.themes = []
     return rows
-
-
-# Publishing the insights report back to the participants
-
-
-@transaction.atomic
-def publish_insights(*, consultation: Consultation, actor: Any) -> None:
-    _set_published(consultation=consultation, actor=actor, value=timezone.now())
-
-
-@transaction.atomic
-def withdraw_insights(*, consultation: Consultation, actor: Any) -> None:
-    _set_published(consultation=consultation, actor=actor, value=None)
-
-
-def _set_published(*, consultation: Consultation, actor: Any, value: Any) -> None:
-    consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
-    before = consultation.insights_published_at
-    consultation.insights_published_at = value
-    consultation.save(update_fields=["insights_published_at"])
-    audit.record(
-        actor=actor,
-        action=AuditEvent.Action.CHANGE,
-        consultation=consultation,
-        obj=consultation,
-        before={"insights_published_at": before.isoformat() if before else None},
-        after={"insights_published_at": value.isoformat() if value else None},
-        details={"what": "insights report published" if value else "insights report withdrawn"},
-    )

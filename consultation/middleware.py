@@ -15,8 +15,13 @@ from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
+
 SIGNED_IN_AT = "organiser_signed_in_at"
+
+
 SEEN_AT = "organiser_seen_at"
+
+
 # How stale the recorded last activity may get: saving the session on every request would add writes to
 # every admin page for no gain.
 SEEN_AT_PRECISION = 300

@@ -1,4 +1,4 @@
-"""Reading a CSV file of invitees: which rows can be added to a consultation, and why the others cannot."""
+"""TODO docstring."""
 
 import csv
 import io
@@ -17,12 +17,23 @@ from django_countries import countries
 from feedback.models import Consultation, Participant
 
 MAX_BYTES = 1024 * 1024
+
+
 MAX_ROWS = 5000
+
+
 COLUMNS = ["name", "email", "organisation", "organisation_type", "country", "language"]
+
+
 REQUIRED_COLUMNS = ["name", "email"]
 
+
 NAME_MAX = Participant._meta.get_field("name").max_length
+
+
 EMAIL_MAX = Participant._meta.get_field("email").max_length
+
+
 ORGANISATION_MAX = Participant._meta.get_field("organisation").max_length
 
 

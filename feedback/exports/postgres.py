@@ -21,11 +21,18 @@ from typing import BinaryIO
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
-from feedback.exports import FORMULA_TRIGGERS, HIDDEN_MARKER, LONG_COLUMNS, NOT_QUOTED_MARKER, check_profile
+from feedback.exports.columns import (
+    FORMULA_TRIGGERS,
+    HIDDEN_MARKER,
+    LONG_COLUMNS,
+    NOT_QUOTED_MARKER,
+    check_profile,
+)
 from feedback.models import NOT_BLANK_RE, Consultation, Moderated, Participant, Response
 
 # Rows are gathered into writes of about this many bytes; memory stays flat whatever the row count.
 BLOCK_BYTES = 256 * 1024
+
 
 # The items of the consultation's submitted responses, answers then comments, each kind in the order of its
 # for_export(); `kind` and the *_key columns only order the rows and are not exported.
@@ -70,6 +77,7 @@ WHERE p.consultation_id = {consultation} AND r.status = {submitted} AND NOT p.is
   AND m.text ~ {not_blank}
 """
 
+
 SELECT = """
 SELECT {cells}
 FROM ({items}) item
@@ -77,14 +85,8 @@ ORDER BY item.kind, item.participant_key, item.question_key, item.title_key, ite
          item.section_key NULLS FIRST
 """
 
-ISO_UTC = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
 
-# The attributions under which a participant's words may be quoted in the chatham-house profile.
-QUOTABLE = (
-    Participant.Attribution.NAMED,
-    Participant.Attribution.ORGANISATION,
-    Participant.Attribution.UNATTRIBUTED,
-)
+ISO_UTC = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
 
 
 def supports_copy() -> bool:
@@ -113,7 +115,7 @@ def _answer_text(profile: str) -> str:
         return shown
     hidden = f"WHEN item.status = '{Moderated.Status.HIDDEN.value}' THEN {{hidden_marker}}"
     if profile == "chatham-house":
-        quotable = ", ".join(f"'{attribution.value}'" for attribution in QUOTABLE)
+        quotable = ", ".join(f"'{attribution.value}'" for attribution in Participant.QUOTABLE)
         return (
             f"CASE {hidden} WHEN item.attribution NOT IN ({quotable}) THEN {{not_quoted_marker}} "
             f"ELSE {shown} END"

@@ -1,13 +1,11 @@
-"""Participant pages: invitation, profile and consent, guiding questions, review, submit, receipt."""
+"""Participant pages: invitation, profile and consent, guiding questions, resources and comments, review,
+submit, receipt, the published insights."""
 
 import json
 import re
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db import DatabaseError, connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,114 +15,24 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from feedback import analysis, audit, i18n, reports, services
-from feedback.forms import AnalysisSearchForm, AnswersForm, CommentForm, ProfileForm
-from feedback.limits import PARTICIPANT_SESSION_KEY, rate_limited
+from feedback import i18n
+from feedback.analysis import reports
+from feedback.limits import rate_limited
 from feedback.models import (
-    AuditEvent,
-    Consultation,
     Participant,
-    Question,
     Resource,
     ResourceSection,
     Response,
-    Theme,
 )
-
-SESSION_KEY = PARTICIPANT_SESSION_KEY
-
-
-# Access helpers: anything the caller may not see is a 404, never a 403 that confirms it exists.
-
-
-def participant_for(request: HttpRequest, slug: str) -> Participant:
-    """The participant this browser session was bound to for consultation `slug`, or 404."""
-    participant_id = request.session.get(SESSION_KEY, {}).get(slug)
-    if participant_id is None:
-        raise Http404
-    participant = (
-        Participant.objects.select_related("consultation", "response")
-        .filter(pk=participant_id, consultation__slug=slug, consultation__is_published=True, is_revoked=False)
-        # Revocation and expiry end a session already bound, not only the link.
-        .exclude(invite_expires_at__lte=timezone.now())
-        # By primary key: the default ordering (by consultation, then name) would sort one row through a join.
-        .order_by("pk")
-        .first()
-    )
-    if participant is None:
-        raise Http404
-    i18n.use_participant_language(request, participant)
-    return participant
-
-
-def response_for(participant: Participant) -> Response:
-    try:
-        return participant.response
-    except Response.DoesNotExist:
-        return services.open_invitation(participant=participant)
-
-
-def closed_message(consultation: Consultation) -> str | None:
-    """Why the participant's input cannot change now, or None while the feedback window is open."""
-    if consultation.is_open():
-        return None
-    with timezone.override(consultation.tz):
-        if timezone.now() < consultation.opens_at:
-            when = date_format(timezone.localtime(consultation.opens_at), "DATETIME_FORMAT")
-            return _("The feedback window opens on %(when)s. Until then these pages are read-only.") % {
-                "when": when
-            }
-        when = date_format(timezone.localtime(consultation.closes_at), "DATETIME_FORMAT")
-    return _(
-        "The feedback window closed on %(when)s. Your input is kept as you last saved it and can no longer be changed."
-    ) % {"when": when}
-
-
-def page_context(participant: Participant, **extra: object) -> dict[str, object]:
-    consultation = participant.consultation
-    return {
-        "participant": participant,
-        "consultation": consultation,
-        "closed_message": closed_message(consultation),
-        **extra,
-    }
-
-
-def analysis_access(
-    request: HttpRequest, slug: str | None = None, *, perm: str = "feedback.view_answer"
-) -> Consultation | None:
-    """The analysis pages and reports are for staff who may read answers (organisers, moderators, analysts),
-    or hold `perm` where an action needs more; anyone else gets a 404 (the views are also `login_required`, so
-    an anonymous caller is asked to sign in first). Returns the consultation `slug` names, or 404."""
-    if not (request.user.is_staff and request.user.has_perm(perm)):
-        raise Http404
-    if slug is None:
-        return None
-    return get_object_or_404(Consultation, slug=slug)
-
-
-def sees_names(request: HttpRequest) -> bool:
-    """Moderators and analysts work on pseudonyms: names only for those who may view participants."""
-    return request.user.has_perm("feedback.view_participant")
-
-
-# Service endpoints
-
-
-@require_GET
-def healthz(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")
-
-
-@require_GET
-def readyz(request: HttpRequest) -> HttpResponse:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError:
-        return HttpResponse("database unavailable", content_type="text/plain", status=503)
-    return HttpResponse("ok", content_type="text/plain")
-
+from feedback.participation import services
+from feedback.participation.access import (
+    SESSION_KEY,
+    closed_message,
+    page_context,
+    participant_for,
+    response_for,
+)
+from feedback.participation.forms import AnswersForm, CommentForm, ProfileForm
 
 # Participant pages
 
@@ -506,168 +414,3 @@ def participant_insights(request: HttpRequest, slug: str) -> HttpResponse:
     report = reports.insights_report(consultation, identities=True)
     context = page_context(participant, report=report, quotes_per_group=reports.QUOTES_PER_GROUP)
     return render(request, "feedback/reports/participant_insights.html", context)
-
-
-# Analysis pages for the organising team (outside the admin, on the site's own layout)
-
-
-@login_required(login_url="admin:login")
-@require_GET
-def analysis_index(request: HttpRequest) -> HttpResponse:
-    analysis_access(request)
-    consultations = analysis.consultations_with_rates()
-    return render(request, "feedback/analysis/index.html", {"consultations": consultations})
-
-
-@login_required(login_url="admin:login")
-@require_GET
-def analysis_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
-    consultation = analysis_access(request, slug)
-    context = {
-        "consultation": consultation,
-        "sees_names": sees_names(request),
-        **analysis.dashboard(consultation),
-    }
-    return render(request, "feedback/analysis/dashboard.html", context)
-
-
-@login_required(login_url="admin:login")
-@require_GET
-def analysis_search(request: HttpRequest, slug: str) -> HttpResponse:
-    consultation = analysis_access(request, slug)
-    see_hidden = request.user.has_perm("feedback.change_answer")
-    form = AnalysisSearchForm(request.GET or None, consultation=consultation, see_hidden=see_hidden)
-    page = items = None
-    if form.is_valid():
-        rows = analysis.search(
-            consultation, q=form.cleaned_data["q"], filters=form.cleaned_data, see_hidden=see_hidden
-        )
-        page = Paginator(rows, analysis.SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
-        items = analysis.search_items(list(page.object_list))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "consultation": consultation,
-        "form": form,
-        "page": page,
-        "items": items,
-        "query": query.urlencode(),
-        "sees_names": sees_names(request),
-    }
-    return render(request, "feedback/analysis/search.html", context)
-
-
-# Reports for the organising team (feedback/reports.py): staff with feedback.view_answer read them; quotes carry
-# identities only for those who also hold feedback.view_participant; publishing needs change_consultation.
-
-
-@login_required(login_url="admin:login")
-@require_GET
-def insights_report(request: HttpRequest, slug: str) -> HttpResponse:
-    consultation = analysis_access(request, slug)
-    identities = sees_names(request)
-    context = {
-        "consultation": consultation,
-        "report": reports.insights_report(consultation, identities=identities),
-        "identities": identities,
-        "quotes_per_group": reports.QUOTES_PER_GROUP,
-        "can_publish": request.user.has_perm("feedback.change_consultation"),
-    }
-    return render(request, "feedback/reports/insights.html", context)
-
-
-@login_required(login_url="admin:login")
-@require_GET
-@rate_limited("export")
-def insights_csv(request: HttpRequest, slug: str) -> HttpResponse:
-    consultation = analysis_access(request, slug)
-    identities = sees_names(request)
-    rows = list(reports.insights_rows(reports.insights_report(consultation, identities=identities)))
-    audit.record(
-        actor=request.user,
-        action=AuditEvent.Action.EXPORT,
-        consultation=consultation,
-        obj=consultation,
-        count=len(rows),
-        details={"report": "insights", "format": "csv", "identities": identities},
-    )
-    return reports.csv_download(reports.INSIGHTS_COLUMNS, rows, filename=f"{consultation.slug}-insights.csv")
-
-
-@login_required(login_url="admin:login")
-@require_POST
-def publish_insights(request: HttpRequest, slug: str) -> HttpResponse:
-    consultation = analysis_access(request, slug, perm="feedback.change_consultation")
-    reports.publish_insights(consultation=consultation, actor=request.user)
-    messages.success(request, _("The insights report is published: participants now see it."))
-    return redirect("feedback:insights-report", slug=slug)
-
-
-@login_required(login_url="admin:login")
-@require_POST
-def withdraw_insights(request: HttpRequest, slug: str) -> HttpResponse:
-    consultation = analysis_access(request, slug, perm="feedback.change_consultation")
-    reports.withdraw_insights(consultation=consultation, actor=request.user)
-    messages.success(request, _("The insights report is withdrawn: participants no longer see it."))
-    return redirect("feedback:insights-report", slug=slug)
-
-
-def resolution_for(request: HttpRequest, slug: str, resource_id: int) -> tuple[Consultation, Resource]:
-    consultation = analysis_access(request, slug)
-    resource = get_object_or_404(consultation.resources, pk=resource_id)
-    return consultation, resource
-
-
-@login_required(login_url="admin:login")
-@require_GET
-def resolution_report(request: HttpRequest, slug: str, resource_id: int) -> HttpResponse:
-    consultation, resource = resolution_for(request, slug, resource_id)
-    comments = reports.resolution_comments(consultation, resource)
-    context = {
-        "consultation": consultation,
-        "resource": resource,
-        "rows": [(comment, reports.resolution_text(comment)) for comment in comments],
-    }
-    return render(request, "feedback/reports/resolution.html", context)
-
-
-@login_required(login_url="admin:login")
-@require_GET
-@rate_limited("export")
-def resolution_csv(request: HttpRequest, slug: str, resource_id: int) -> HttpResponse:
-    consultation, resource = resolution_for(request, slug, resource_id)
-    rows = list(reports.resolution_rows(reports.resolution_comments(consultation, resource)))
-    audit.record(
-        actor=request.user,
-        action=AuditEvent.Action.EXPORT,
-        consultation=consultation,
-        obj=resource,
-        count=len(rows),
-        details={"report": "comment resolution", "format": "csv"},
-    )
-    filename = f"{consultation.slug}-resource-{resource.pk}-resolution.csv"
-    return reports.csv_download(reports.RESOLUTION_COLUMNS, rows, filename=filename)
-
-
-@login_required(login_url="admin:login")
-@require_GET
-def compare(request: HttpRequest) -> HttpResponse:
-    if not (request.user.is_staff and request.user.has_perm("feedback.view_answer")):
-        raise Http404
-    question = request.GET.get("question", "").strip()
-    if question.isdigit():
-        # An id picks a question; the comparison then follows its text across the series.
-        question = Question.objects.filter(pk=int(question)).values_list("text_en", flat=True).first() or ""
-    theme = request.GET.get("theme", "").strip()
-    context = {
-        "question": question,
-        "theme": theme,
-        "question_rows": reports.compare_question(question) if question else None,
-        "theme_rows": reports.compare_theme(theme) if theme else None,
-        "question_texts": list(
-            Question.objects.values_list("text_en", flat=True).distinct().order_by("text_en")
-        ),
-        "theme_choices": list(Theme.objects.values_list("code", "name").distinct().order_by("code", "name")),
-        "min_group_size": reports.MIN_GROUP_SIZE,
-    }
-    return render(request, "feedback/reports/compare.html", context)

@@ -1,33 +1,23 @@
-"""Numbers behind the staff analysis pages: response rates, per-question summaries, theme counts, search."""
+"""Numbers behind the staff dashboard: response rates, per-question summaries, theme counts and charts."""
 
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db import connection
 from django.db.models import (
-    Case,
-    CharField,
     Count,
     F,
-    FloatField,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
-    TextField,
-    Value,
-    When,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Left, Length
-from django.db.models.lookups import Regex
+from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import (
-    NOT_BLANK_RE,
+    NOT_BLANK_ANSWER,
     YES_NO_OPTIONS,
     Answer,
     Comment,
@@ -37,7 +27,6 @@ from feedback.models import (
     Participant,
     Question,
     Response,
-    Theme,
 )
 
 # Dashboard
@@ -50,11 +39,18 @@ from feedback.models import (
 # The summaries count the non-empty answers of submitted responses; answers a moderator hid are left out.
 
 SCALE_VALUES = ["1", "2", "3", "4", "5"]
+
+
 YES_NO_LABELS = dict(YES_NO_OPTIONS)
+
+
 YES_NO_VALUES = list(YES_NO_LABELS)
+
+
 LATEST_MODERATED = 10
+
+
 SINGLE_VALUE_KINDS = (Question.Kind.SCALE, Question.Kind.SINGLE_CHOICE, Question.Kind.YES_NO)
-TEXT_KINDS = (Question.Kind.LONG_TEXT, Question.Kind.SHORT_TEXT)
 
 
 @dataclass
@@ -101,12 +97,6 @@ class ThemeMatrix:
     total: int = 0
 
 
-# Answers with text or a choice. A regular expression reads the whole text (PostgreSQL converts all of it before
-# matching), the dearest test of the dashboard, so the first character is tried first: it decides for almost
-# every answer (a tenth off the summaries' query at 100,000 answers) and the result is the same.
-NOT_BLANK_ANSWER = Q(Regex(Left("text", 1), NOT_BLANK_RE)) | Q(text__regex=NOT_BLANK_RE) | ~Q(selected=[])
-
-
 def shown_answers(consultation: Consultation) -> QuerySet[Answer]:
     """The answers of submitted responses that a moderator has not hidden, blank ones included."""
     return (
@@ -118,18 +108,11 @@ def shown_answers(consultation: Consultation) -> QuerySet[Answer]:
 
 
 def counted_answers(consultation: Consultation) -> QuerySet[Answer]:
-    """The answers the summaries count: non-empty, of submitted responses, not hidden by a moderator."""
-    return shown_answers(consultation).filter(NOT_BLANK_ANSWER)
+    return Answer.objects.filter(question__consultation=consultation).counted()
 
 
 def counted_comments(consultation: Consultation) -> QuerySet[Comment]:
-    return (
-        Comment.objects.filter(response__participant__consultation=consultation)
-        .submitted()
-        .non_empty()
-        .exclude(response__participant__is_erased=True)
-        .exclude(status=Moderated.Status.HIDDEN)
-    )
+    return Comment.objects.filter(response__participant__consultation=consultation).counted()
 
 
 def response_state_counts() -> dict[str, Any]:
@@ -391,91 +374,3 @@ def dashboard(consultation: Consultation) -> dict[str, Any]:
         "comment_theme_chart": comments_per_theme(consultation),
         "latest": latest_moderated(consultation),
     }
-
-
-# Search
-#
-# Answers and comments are searched in what staff see (the redacted text where there is one), so a redacted
-# passage can never be found by its words. PostgreSQL ranks with its full-text search ('simple' configuration:
-# no stemming, so every language works the same); SQLite needs every word somewhere in the text.
-
-SEARCH_PAGE_SIZE = 25
-
-
-def shown_text() -> Case:
-    return Case(
-        When(~Q(redacted_text=""), then=F("redacted_text")), default=F("text"), output_field=TextField()
-    )
-
-
-def uses_postgres_search() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def matching(queryset: QuerySet, q: str) -> QuerySet:
-    """`queryset` narrowed to the items whose shown text matches `q`, with a `rank` (0 without ranking)."""
-    queryset = queryset.annotate(shown=shown_text())
-    if q and uses_postgres_search():
-        query = SearchQuery(q, search_type="websearch", config="simple")
-        vector = SearchVector("shown", config="simple")
-        return (
-            queryset.annotate(document=vector).filter(document=query).annotate(rank=SearchRank(vector, query))
-        )
-    for word in q.split():
-        queryset = queryset.filter(shown__icontains=word.strip('"'))
-    return queryset.annotate(rank=Value(0.0, output_field=FloatField()))
-
-
-def search(consultation: Consultation, *, q: str, filters: dict[str, Any], see_hidden: bool) -> QuerySet:
-    """Ids of the matching answers and comments of submitted responses, best first, as
-    (pk, kind, rank, updated_at) rows; `search_items` turns a page of them into objects."""
-    answers = Answer.objects.filter(question__consultation=consultation).submitted()
-    comments = Comment.objects.filter(response__participant__consultation=consultation).submitted()
-    if not see_hidden:
-        answers = answers.exclude(status=Moderated.Status.HIDDEN)
-        comments = comments.exclude(status=Moderated.Status.HIDDEN)
-    if filters.get("status"):
-        answers = answers.filter(status=filters["status"])
-        comments = comments.filter(status=filters["status"])
-    if filters.get("question"):
-        answers = answers.filter(question=filters["question"])
-        comments = comments.none()
-    if filters.get("resource"):
-        answers = answers.filter(question__resource=filters["resource"])
-        comments = comments.filter(resource=filters["resource"])
-    if filters.get("theme"):
-        answers = answers.filter(themes=filters["theme"])
-        comments = comments.filter(themes=filters["theme"])
-    if filters.get("organisation_type"):
-        answers = answers.filter(response__participant__organisation_type=filters["organisation_type"])
-        comments = comments.filter(response__participant__organisation_type=filters["organisation_type"])
-    if filters.get("country"):
-        answers = answers.filter(response__participant__country=filters["country"])
-        comments = comments.filter(response__participant__country=filters["country"])
-    answers = matching(answers.order_by(), q).annotate(kind=Value("answer", output_field=CharField()))
-    comments = matching(comments.order_by(), q).annotate(kind=Value("comment", output_field=CharField()))
-    columns = ("pk", "kind", "rank", "updated_at")
-    return (
-        answers.values_list(*columns)
-        .union(comments.values_list(*columns), all=True)
-        .order_by("-rank", "-updated_at", "kind", "pk")
-    )
-
-
-def search_items(rows: list[tuple]) -> list[Answer | Comment]:
-    """The answers and comments of one page of `search` rows, in the same order. Four queries."""
-    answer_ids = [pk for pk, kind, *_rest in rows if kind == "answer"]
-    comment_ids = [pk for pk, kind, *_rest in rows if kind == "comment"]
-    themes = Prefetch("themes", queryset=Theme.objects.order_by("code"))
-    answers = Answer.objects.select_related("question__resource", "response__participant").prefetch_related(
-        themes
-    )
-    comments = Comment.objects.select_related(
-        "resource", "section", "response__participant"
-    ).prefetch_related(themes)
-    found: dict[tuple[str, int], Answer | Comment] = {}
-    if answer_ids:
-        found.update((("answer", a.pk), a) for a in answers.filter(pk__in=answer_ids))
-    if comment_ids:
-        found.update((("comment", c.pk), c) for c in comments.filter(pk__in=comment_ids))
-    return [found[(kind, pk)] for pk, kind, *_rest in rows if (kind, pk) in found]

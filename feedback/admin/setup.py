@@ -1,0 +1,292 @@
+"""Setting a consultation up: consultations (with the export page and duplication), resources, guiding
+questions, theme code books."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
+
+from feedback.admin.common import EXCERPT_CHARS, in_every_language
+from feedback.admin.exports import ConsultationExportPage
+from feedback.admin.forms import ResourceForm
+from feedback.models import (
+    Answer,
+    Codebook,
+    Comment,
+    Consultation,
+    ConsultationResource,
+    Question,
+    Resource,
+    ResourceSection,
+    Response,
+    Theme,
+)
+from feedback.organising import lifecycle
+
+# Consultations, resources, questions
+
+
+class ConsultationResourceInline(admin.TabularInline):
+    model = ConsultationResource
+    fields = ["position", "resource"]
+    autocomplete_fields = ["resource"]
+    ordering = ["position"]
+    extra = 0
+
+
+class QuestionInline(TranslationTabularInline):
+    model = Question
+    fields = ["number", "text", "kind", "is_required"]
+    ordering = ["number"]
+    extra = 0
+    show_change_link = True
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 80})}}
+
+
+@admin.register(Consultation)
+class ConsultationAdmin(ConsultationExportPage, TranslationAdmin):
+    list_display = [
+        "title",
+        "stakeholder_group",
+        "opens_at",
+        "closes_at",
+        "is_published",
+        "participant_count",
+        "submitted_count",
+    ]
+    list_filter = ["is_published", "stakeholder_group_en"]
+    search_fields = [*in_every_language("title", "stakeholder_group"), "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["meeting_in_time_zone", "created_at", "insights_published_at", "analysis_links"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "stakeholder_group", "is_published", "analysis_links"]}),
+        (
+            _("Description"),
+            {"fields": ["summary", "background", "objective", "structure", "expected_outcomes"]},
+        ),
+        (
+            _("Meeting"),
+            {
+                "fields": ["meeting_starts_at", "meeting_ends_at", "time_zone", "meeting_in_time_zone"],
+                "description": _(
+                    "Times are entered in the site's time zone; the last line shows them in the meeting's."
+                ),
+            },
+        ),
+        (_("Feedback window"), {"fields": ["opens_at", "closes_at", "window_note"]}),
+        (
+            _("Confidentiality and contact"),
+            {"fields": ["confidentiality", "contact_email", "retention_days", "created_at"]},
+        ),
+        (
+            _("Insights report"),
+            {
+                # Publishing is a button on the report page, so that it is audited; here it is only shown.
+                "fields": ["insights_summary", "insights_published_at"],
+                "description": _("The summary heads the insights report under /analysis/<slug>/insights/."),
+            },
+        ),
+    ]
+    inlines = [ConsultationResourceInline, QuestionInline]
+    actions = ["duplicate", "export_answers_csv", "export_pseudonymised_csv"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Consultation]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                participant_count=Count("participants", distinct=True),
+                submitted_count=Count(
+                    "participants",
+                    filter=Q(participants__response__status=Response.Status.SUBMITTED),
+                    distinct=True,
+                ),
+            )
+        )
+
+    @admin.display(description=_("participants"), ordering="participant_count")
+    def participant_count(self, obj: Consultation) -> int:
+        return obj.participant_count
+
+    @admin.display(description=_("submitted"), ordering="submitted_count")
+    def submitted_count(self, obj: Consultation) -> int:
+        return obj.submitted_count
+
+    @admin.display(description=_("analysis"))
+    def analysis_links(self, obj: Consultation) -> str:
+        if obj.pk is None:
+            return self.get_empty_value_display()
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("feedback:analysis-dashboard", args=[obj.slug]),
+            _("Dashboard"),
+            reverse("feedback:analysis-search", args=[obj.slug]),
+            _("Search answers and comments"),
+        )
+
+    @admin.display(description=_("meeting in its time zone"))
+    def meeting_in_time_zone(self, obj: Consultation) -> str:
+        if obj.meeting_starts_at is None:
+            return self.get_empty_value_display()
+        with timezone.override(obj.tz):
+            starts = timezone.localtime(obj.meeting_starts_at)
+            text = date_format(starts, "DATETIME_FORMAT")
+            if obj.meeting_ends_at is not None:
+                ends = timezone.localtime(obj.meeting_ends_at)
+                same_day = ends.date() == starts.date()
+                text += " – " + date_format(ends, "TIME_FORMAT" if same_day else "DATETIME_FORMAT")
+        return f"{text} ({obj.time_zone})"
+
+    @admin.action(description=_("Duplicate to start the next consultation"), permissions=["add"])
+    def duplicate(self, request: HttpRequest, queryset: QuerySet[Consultation]) -> None:
+        copies = [
+            lifecycle.duplicate_consultation(consultation=consultation, by=request.user)
+            for consultation in queryset.select_related(None).order_by("pk")
+        ]
+        links = format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            ((reverse("admin:feedback_consultation_change", args=[copy.pk]), copy.title) for copy in copies),
+        )
+        message = ngettext(
+            "Created %(count)d unpublished copy, without participants: {}",
+            "Created %(count)d unpublished copies, without participants: {}",
+            len(copies),
+        ) % {"count": len(copies)}
+        self.message_user(request, format_html(message, links), messages.SUCCESS)
+
+
+class ResourceSectionInline(TranslationStackedInline):
+    model = ResourceSection
+    fields = ["position", "heading", "body"]
+    ordering = ["position"]
+    extra = 0
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 80})}}
+
+
+@admin.register(Resource)
+class ResourceAdmin(TranslationAdmin):
+    list_display = ["title", "category", "version_label", "section_count"]
+    list_filter = ["category"]
+    search_fields = in_every_language("title", "summary")
+    form = ResourceForm
+    fields = ["title", "category", "version_label", "summary", "file"]
+    inlines = [ResourceSectionInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Resource]:
+        return super().get_queryset(request).annotate(section_count=Count("sections"))
+
+    @admin.display(description=_("sections"), ordering="section_count")
+    def section_count(self, obj: Resource) -> int:
+        return obj.section_count
+
+
+@admin.register(Question)
+class QuestionAdmin(TranslationAdmin):
+    list_display = ["number", "short_text", "consultation", "kind", "is_required", "resource"]
+    list_display_links = ["number", "short_text"]
+    list_filter = ["consultation", "kind"]
+    search_fields = in_every_language("text")
+    list_select_related = ["consultation", "resource"]
+    ordering = ["consultation", "number"]
+    autocomplete_fields = ["resource"]
+    fieldsets = [
+        (None, {"fields": ["consultation", "number", "text", "help_text", "is_required", "resource"]}),
+        (
+            _("Answer"),
+            {"fields": ["kind", "choices", "scale_min_label", "scale_max_label", "max_length"]},
+        ),
+    ]
+
+    @admin.display(description=_("question"), ordering="text")
+    def short_text(self, obj: Question) -> str:
+        return Truncator(obj.text).chars(EXCERPT_CHARS)
+
+
+# Theme code books
+
+
+class ThemeInline(TranslationTabularInline):
+    model = Theme
+    fields = ["code", "name", "parent", "description"]
+    ordering = ["code"]
+    extra = 0
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
+
+
+@admin.register(Codebook)
+class CodebookAdmin(admin.ModelAdmin):
+    list_display = ["name", "theme_count", "consultation_count"]
+    list_filter: list[str] = []
+    search_fields = ["name", "description"]
+    fields = ["name", "description"]
+    inlines = [ThemeInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Codebook]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                theme_count=Count("themes", distinct=True),
+                consultation_count=Count("consultations", distinct=True),
+            )
+        )
+
+    @admin.display(description=_("themes"), ordering="theme_count")
+    def theme_count(self, obj: Codebook) -> int:
+        return obj.theme_count
+
+    @admin.display(description=_("consultations"), ordering="consultation_count")
+    def consultation_count(self, obj: Codebook) -> int:
+        return obj.consultation_count
+
+
+def tagged_count(through: type[models.Model]) -> Coalesce:
+    """How many items carry the theme, as a subquery: two Counts over joins would multiply each other."""
+    counts = (
+        through.objects.filter(theme_id=OuterRef("pk"))
+        .order_by()
+        .values("theme_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(counts, output_field=models.IntegerField()), 0)
+
+
+@admin.register(Theme)
+class ThemeAdmin(TranslationAdmin):
+    list_display = ["code", "name", "codebook", "parent", "answer_count", "comment_count"]
+    list_display_links = ["code", "name"]
+    list_filter = ["codebook"]
+    search_fields = ["code", *in_every_language("name", "description")]
+    list_select_related = ["codebook", "parent"]
+    fields = ["codebook", "code", "name", "parent", "description"]
+    ordering = ["codebook", "code"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Theme]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                answer_count=tagged_count(Answer.themes.through),
+                comment_count=tagged_count(Comment.themes.through),
+            )
+        )
+
+    @admin.display(description=_("answers"), ordering="answer_count")
+    def answer_count(self, obj: Theme) -> int:
+        return obj.answer_count
+
+    @admin.display(description=_("comments"), ordering="comment_count")
+    def comment_count(self, obj: Theme) -> int:
+        return obj.comment_count

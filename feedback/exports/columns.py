@@ -1,0 +1,82 @@
+"""The export columns, profiles, shapes, formats and markers (a leaf: docs/EXPORTS.md documents them), and
+the formula guard every exported cell goes through."""
+
+from django.utils.translation import gettext_lazy as _
+
+PROFILES = ("identified", "pseudonymised", "chatham-house")
+
+
+LONG_COLUMNS = [
+    "consultation",
+    "participant",
+    "organisation",
+    "organisation_type",
+    "country",
+    "item_type",
+    "question_no",
+    "question",
+    "resource",
+    "section",
+    "answer",
+    "status",
+    "themes",
+    "submitted_at",
+    "attribution",
+    "last_edited_at",
+    "redacted",
+    "language",
+]
+
+
+HIDDEN_MARKER = _("[hidden by moderator]")
+
+
+NOT_QUOTED_MARKER = _("[not to be quoted]")
+
+
+# Characters with which a spreadsheet starts a formula (or, for tab/CR/LF, lets one slip past a naive check).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def formula_safe(value: str) -> str:
+    """The cell text, prefixed with ' when a spreadsheet would evaluate it as a formula."""
+    if value.lstrip(" ").startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def check_profile(profile: str) -> None:
+    if profile not in PROFILES:
+        raise ValueError(f"Unknown export profile {profile!r}; choose one of {', '.join(PROFILES)}.")
+
+
+# Filters, shapes and formats shared by the admin export page, the admin actions and the command.
+
+SHAPES = ("long", "wide")
+
+
+FORMATS = ("csv", "xlsx", "json")
+
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+
+
+# The wide shape: these columns, then q<number> per question, then WIDE_TAIL_COLUMNS.
+WIDE_HEAD_COLUMNS = [
+    "participant",
+    "organisation",
+    "organisation_type",
+    "country",
+    "attribution",
+    "submitted_at",
+]
+
+
+WIDE_TAIL_COLUMNS = ["comments", "hidden", "redacted", "language"]
+
+
+BOM = "\ufeff"

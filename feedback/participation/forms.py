@@ -1,0 +1,184 @@
+"""Participant forms: they clean input only; the views hand the cleaned data to services."""
+
+import html
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from feedback import i18n
+from feedback.models import COMMENT_MAX_LENGTH, Participant, Question
+
+
+class ProfileForm(forms.ModelForm):
+    consent = forms.BooleanField(
+        label=_(
+            "I agree that the organisers record my feedback and use it for the purpose of this consultation, "
+            "quoting me only as I chose above."
+        ),
+        required=True,
+    )
+
+    class Meta:
+        model = Participant
+        fields = [
+            "name",
+            "organisation",
+            "role",
+            "organisation_type",
+            "country",
+            "answer_language",
+            "attribution",
+            "conflict_of_interest",
+        ]
+        widgets = {
+            "attribution": forms.RadioSelect,
+            "conflict_of_interest": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, disabled: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("organisation", "role", "organisation_type", "country", "attribution"):
+            self.fields[name].required = True
+        # A radio list has no empty choice: the participant must pick one on purpose.
+        self.fields["attribution"].choices = Participant.Attribution.choices
+        # Any language, not only the four of the pages: the export records it with every answer.
+        self.fields["answer_language"] = forms.ChoiceField(
+            label=_("Language of your answers"),
+            choices=[("", _("The language of these pages"))] + i18n.answer_language_choices(),
+            required=False,
+            help_text=_("Write in whichever language you prefer; the organisers see which one you chose."),
+        )
+        if self.instance.consented_at:
+            self.fields["consent"].initial = True
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        if disabled:
+            for field in self.fields.values():
+                field.disabled = True
+
+
+def escaped(value: Any) -> str:
+    """What a template's {{ value }} writes: safe strings as they are, anything else as escaped text (Django's
+    conditional_escape without its lazy-string wrapper, which cost most of the widgets' time below)."""
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
+
+
+def widget_attrs_html(attrs: dict[str, Any]) -> str:
+    """Django's django/forms/widgets/attrs.html written out: ` name="value"` per attribute, the name alone for
+    True, nothing for False; every name and value escaped."""
+    return "".join(
+        f" {escaped(name)}" if value is True else f' {escaped(name)}="{escaped(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class AnswerTextarea(forms.Textarea):
+    """Django's Textarea with its template's markup written out: its template and the included attrs.html cost
+    over a thousand function calls per field, most of the question page's form. The attributes (maxlength,
+    disabled, aria-describedby, ...) still come from Django's get_context; tests/test_question_form.py checks
+    that the HTML is byte for byte what Django's template renders."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> str:
+        widget = self.get_context(name, value, attrs)["widget"]
+        text = escaped(widget["value"]) if widget["value"] else ""
+        # Every piece is escaped above, as the template's autoescaping would.
+        return mark_safe(  # noqa: S308  # nosec B308 B703
+            f'<textarea name="{escaped(widget["name"])}"{widget_attrs_html(widget["attrs"])}>\n{text}</textarea>'
+        )
+
+
+class AnswerTextInput(forms.TextInput):
+    """Django's TextInput with its template's markup written out, as AnswerTextarea."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> str:
+        widget = self.get_context(name, value, attrs)["widget"]
+        value_html = "" if widget["value"] is None else f' value="{escaped(widget["value"])}"'
+        # Every piece is escaped above, as the template's autoescaping would.
+        return mark_safe(  # noqa: S308  # nosec B308 B703
+            f'<input type="{escaped(widget["type"])}" name="{escaped(widget["name"])}"{value_html}'
+            f"{widget_attrs_html(widget['attrs'])}>"
+        )
+
+
+class AnswersForm(forms.Form):
+    """One field per guiding question. Nothing is required here: a draft may be partial; submit checks."""
+
+    def __init__(self, *args: Any, questions: list[Question], disabled: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.questions = {self.field_name(q): q for q in questions}
+        for name, question in self.questions.items():
+            field = self.make_field(question)
+            field.disabled = disabled
+            self.fields[name] = field
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        # Bootstrap 5 markup for just the widgets below: crispy-bootstrap5's general field.html took most of the
+        # question page's time (docs/PERFORMANCE.md).
+        self.helper.field_template = "feedback/answer_field.html"
+
+    @staticmethod
+    def field_name(question: Question) -> str:
+        return f"q{question.number}"
+
+    @staticmethod
+    def make_field(question: Question) -> forms.Field:
+        label = format_html("{}. {}", question.number, i18n.content_html(question, "text"))
+        if question.is_required:
+            label = format_html("{} {}", label, _("(required)"))
+        common = {"label": label, "help_text": question.help_text, "required": False}
+        kind = question.kind
+        if kind == Question.Kind.SHORT_TEXT:
+            return forms.CharField(
+                max_length=min(question.max_length, 300),
+                widget=AnswerTextInput(attrs={"class": "textinput form-control"}),
+                **common,
+            )
+        if kind in (Question.Kind.SCALE, Question.Kind.SINGLE_CHOICE, Question.Kind.YES_NO):
+            return forms.ChoiceField(choices=question.option_labels(), widget=forms.RadioSelect, **common)
+        if kind == Question.Kind.MULTIPLE_CHOICE:
+            return forms.MultipleChoiceField(
+                choices=question.option_labels(), widget=forms.CheckboxSelectMultiple, **common
+            )
+        return forms.CharField(
+            max_length=question.max_length,
+            # The classes crispy-bootstrap5 would add, set here so that the field template renders the widget as is.
+            widget=AnswerTextarea(attrs={"rows": 6, "class": "textarea form-control"}),
+            strip=False,
+            **common,
+        )
+
+    def values_by_question(self) -> dict[Question, Any]:
+        return {question: self.cleaned_data.get(name) for name, question in self.questions.items()}
+
+    @classmethod
+    def initial_from(cls, answers: list[Any]) -> dict[str, Any]:
+        initial: dict[str, Any] = {}
+        for answer in answers:
+            name = cls.field_name(answer.question)
+            if answer.question.kind == Question.Kind.MULTIPLE_CHOICE:
+                initial[name] = answer.selected
+            elif answer.selected:
+                initial[name] = answer.selected[0]
+            else:
+                initial[name] = answer.text
+        return initial
+
+
+class CommentForm(forms.Form):
+    """The text of one comment; which resource and section it is on is checked by the view, not here."""
+
+    text = forms.CharField(
+        label=_("Your comment"),
+        max_length=COMMENT_MAX_LENGTH,
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
+        help_text=_("Up to 5,000 characters. Only you and the organisers can read it."),
+    )
