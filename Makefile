@@ -20,6 +20,8 @@ run: setup .env
 test: setup chromium
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
+	# The arrows between feedback's rooms point one way (contracts in pyproject.toml).
+	$(BIN)/lint-imports --no-cache
 	# Every string of the code translated in French, Spanish and Arabic, none fuzzy (docs/GLOSSARY.md).
 	$(BIN)/python manage.py check_translations --settings=tests.settings
 	$(BIN)/pytest

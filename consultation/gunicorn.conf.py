@@ -36,11 +36,11 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "1000")
 # when clients can reach gunicorn directly. Django's own view of the client address is TRUSTED_PROXY_COUNT.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
-# One JSON object per request on stdout. consultation.logs.AccessLogger rewrites /i/<token>/ to /i/[token]/ in every
+# One JSON object per request on stdout. consultation.access_log.AccessLogger rewrites /i/<token>/ to /i/[token]/ in every
 # atom, drops cookie and credential headers and JSON-escapes values. No query string or referer: an organiser's search
 # terms can hold participant names. Set ACCESS_LOG=0 to turn it off (the proxy may log instead; see
 # docs/SECURITY.md for redacting tokens there).
-logger_class = "consultation.logs.AccessLogger"
+logger_class = "consultation.access_log.AccessLogger"
 accesslog = "-" if os.environ.get("ACCESS_LOG", "1") not in ("0", "false", "no", "off") else None
 access_log_format = (
     '{"time": "%(t)s", "remote": "%(h)s", "method": "%(m)s", "path": "%(U)s", "status": "%(s)s", '

@@ -24,8 +24,21 @@ def load_env_file(path: Path) -> None:
 load_env_file(Path(os.environ.get("ENV_FILE", BASE_DIR / ".env")))
 
 
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off", "")
+
+
 def envbool(name: str, default: str) -> bool:
-    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+    """A yes/no setting. Anything else stops the start: a typo such as ADMIN_REQUIRE_2FA=ture must never
+    quietly turn a security control off."""
+    value = os.environ.get(name, default).strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={os.environ.get(name)!r} is not a yes/no value: use 1 or 0 (true/false, yes/no, on/off)."
+    )
 
 
 def envlist(name: str, default: str) -> list[str]:

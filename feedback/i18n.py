@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
-from feedback.limits import PARTICIPANT_SESSION_KEY
+from feedback import session
 from feedback.models import Participant
 
 SITE_LANGUAGES = {code for code, _name in settings.LANGUAGES}
@@ -25,9 +25,9 @@ def set_language(request: HttpRequest) -> HttpResponse:
     response = django_set_language(request)
     code = request.POST.get("language", "")
     if code in SITE_LANGUAGES:
-        bound = request.session.get(PARTICIPANT_SESSION_KEY, {})
+        bound = session.bound_participant_ids(request)
         if bound:
-            Participant.objects.filter(pk__in=list(bound.values())).update(language=code)
+            Participant.objects.filter(pk__in=bound).update(language=code)
     return response
 
 

@@ -19,8 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-# The session key under which views.py keeps the participants this browser is bound to, per consultation slug.
-PARTICIPANT_SESSION_KEY = "feedback_participants"
+from feedback.session import bound_participant_id
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +35,6 @@ def client_ip(request: HttpRequest) -> str:
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "") or "0.0.0.0"  # noqa: S104  # nosec B104  # an address to count, not to bind
-
-
-def bound_participant_id(request: HttpRequest, slug: str | None) -> int | None:
-    if slug is None or not hasattr(request, "session"):
-        return None
-    return request.session.get(PARTICIPANT_SESSION_KEY, {}).get(slug)
 
 
 RATE = re.compile(r"([0-9]+)/([0-9]*)([smhd])")

@@ -198,3 +198,35 @@ def test_no_page_is_kept_in_the_browsers_cache(alice_client, olga_client, client
         assert response.status_code == 200
         directives = {part.strip() for part in response["Cache-Control"].split(",")}
         assert {"no-store", "private"} <= directives, response.request["PATH_INFO"]
+
+
+SECURITY_TOGGLES = [
+    "DEBUG",
+    "ADMIN_REQUIRE_2FA",
+    "AXES_ENABLED",
+    "EMAIL_USE_TLS",
+    "SECURE_COOKIES",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_PROXY_SSL_HEADER",
+]
+
+
+@pytest.mark.parametrize("name", SECURITY_TOGGLES)
+def test_a_security_toggle_that_is_not_a_yes_or_no_stops_the_start(name):
+    result = production("-c", "import django; django.setup()", **{name: "ture"})
+
+    assert result.returncode != 0
+    assert f"{name}='ture' is not a yes/no value" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["1", "true", "Yes", "ON"])
+def test_two_factor_sign_in_is_on_for_every_spelling_of_yes(value):
+    result = production(
+        "-c",
+        "import django; django.setup(); from django.conf import settings as s; print(s.ADMIN_REQUIRE_2FA)",
+        ADMIN_REQUIRE_2FA=value,
+    )
+
+    assert result.stdout.strip() == "True", result.stderr

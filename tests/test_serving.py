@@ -1,14 +1,17 @@
 """`make serve`'s gunicorn settings: long enough timeouts for exports, and an access log without tokens."""
 
 import json
+import os
 import runpy
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 from gunicorn.config import Config
 
-from consultation.logs import AccessLogger
+from consultation.access_log import AccessLogger
 
 CONF = Path(__file__).resolve().parent.parent / "consultation" / "gunicorn.conf.py"
 TOKEN = "Zx9-secret_TOKEN_value_that_must_never_be_logged"  # noqa: S105  # nosec B105
@@ -73,4 +76,20 @@ def test_make_serve_does_not_cut_off_long_exports() -> None:
     settings = gunicorn_settings()
     assert settings["timeout"] >= 300
     assert settings["graceful_timeout"] >= 60
-    assert settings["logger_class"] == "consultation.logs.AccessLogger"
+    assert settings["logger_class"] == "consultation.access_log.AccessLogger"
+
+
+def test_django_processes_never_import_gunicorn():
+    result = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "-c",
+            "import django, sys; django.setup(); import consultation.urls; print('gunicorn' in sys.modules)",
+        ],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert result.stdout.strip() == "False"

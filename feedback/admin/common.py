@@ -22,11 +22,6 @@ from feedback.models import (
 EXCERPT_CHARS = 120
 
 
-def sees_identities(request: HttpRequest) -> bool:
-    """Moderators and analysts work on pseudonyms: only those who may view participants see their names."""
-    return request.user.has_perm("feedback.view_participant")
-
-
 def in_every_language(*fields: str) -> list[str]:
     """Search fields for translated content: each language's column, so that an organiser reading the admin in
     French still finds a consultation by its English title (the plain name would search French only)."""

@@ -20,7 +20,7 @@ from django.utils.text import Truncator, smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
-from feedback.admin.common import EXCERPT_CHARS, record_form_change, sees_identities
+from feedback.admin.common import EXCERPT_CHARS, record_form_change
 from feedback.admin.exports import ExportPermissions, export_response
 from feedback.admin.forms import RedactionForm, ThemeChoiceForm
 from feedback.models import (
@@ -32,6 +32,7 @@ from feedback.models import (
     Theme,
 )
 from feedback.organising import moderation
+from feedback.roles import sees_identities
 
 # Coding and redaction, shared by the answer and comment queues
 

@@ -95,7 +95,7 @@ class Quote:
 
 
 @dataclass
-class QuestionSummary:
+class QuestionInsights:
     question: Question
     answer_count: int = 0
     # (label, count) in the order the question offers its options; empty for written answers.
@@ -113,7 +113,7 @@ class ResourceQuotes:
 @dataclass
 class InsightsReport:
     consultation: Consultation
-    questions: list[QuestionSummary]
+    questions: list[QuestionInsights]
     themes: list[Theme]  # annotated with answer_count and comment_count
     resources: list[ResourceQuotes]
 
@@ -166,7 +166,7 @@ def insights_report(consultation: Consultation, *, identities: bool) -> Insights
         quotes[item.question_id].append(_quote(item, identities=identities))
 
     summaries = [
-        QuestionSummary(
+        QuestionInsights(
             question=question,
             answer_count=answer_counts.get(question.pk, 0),
             distribution=_distribution(question, choice_counts[question.pk]),

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from feedback import audit
+from feedback import audit, roles
 from feedback.analysis import dashboard, reports, search
 from feedback.analysis.forms import AnalysisSearchForm
 from feedback.limits import rate_limited
@@ -28,16 +28,11 @@ def analysis_access(
     """The analysis pages and reports are for staff who may read answers (organisers, moderators, analysts),
     or hold `perm` where an action needs more; anyone else gets a 404 (the views are also `login_required`, so
     an anonymous caller is asked to sign in first). Returns the consultation `slug` names, or 404."""
-    if not (request.user.is_staff and request.user.has_perm(perm)):
+    if not roles.reads_answers(request, perm):
         raise Http404
     if slug is None:
         return None
     return get_object_or_404(Consultation, slug=slug)
-
-
-def sees_names(request: HttpRequest) -> bool:
-    """Moderators and analysts work on pseudonyms: names only for those who may view participants."""
-    return request.user.has_perm("feedback.view_participant")
 
 
 # Analysis pages for the organising team (outside the admin, on the site's own layout)
@@ -57,7 +52,7 @@ def analysis_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     consultation = analysis_access(request, slug)
     context = {
         "consultation": consultation,
-        "sees_names": sees_names(request),
+        "sees_names": roles.sees_identities(request),
         **dashboard.dashboard(consultation),
     }
     return render(request, "feedback/analysis/dashboard.html", context)
@@ -84,7 +79,7 @@ def analysis_search(request: HttpRequest, slug: str) -> HttpResponse:
         "page": page,
         "items": items,
         "query": query.urlencode(),
-        "sees_names": sees_names(request),
+        "sees_names": roles.sees_identities(request),
     }
     return render(request, "feedback/analysis/search.html", context)
 
@@ -97,7 +92,7 @@ def analysis_search(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def insights_report(request: HttpRequest, slug: str) -> HttpResponse:
     consultation = analysis_access(request, slug)
-    identities = sees_names(request)
+    identities = roles.sees_identities(request)
     context = {
         "consultation": consultation,
         "report": reports.insights_report(consultation, identities=identities),
@@ -113,7 +108,7 @@ def insights_report(request: HttpRequest, slug: str) -> HttpResponse:
 @rate_limited("export")
 def insights_csv(request: HttpRequest, slug: str) -> HttpResponse:
     consultation = analysis_access(request, slug)
-    identities = sees_names(request)
+    identities = roles.sees_identities(request)
     rows = list(reports.insights_rows(reports.insights_report(consultation, identities=identities)))
     audit.record_export(
         actor=request.user,
@@ -182,8 +177,7 @@ def resolution_csv(request: HttpRequest, slug: str, resource_id: int) -> HttpRes
 @login_required(login_url="admin:login")
 @require_GET
 def compare(request: HttpRequest) -> HttpResponse:
-    if not (request.user.is_staff and request.user.has_perm("feedback.view_answer")):
-        raise Http404
+    analysis_access(request)
     question = request.GET.get("question", "").strip()
     if question.isdigit():
         # An id picks a question; the comparison then follows its text across the series.

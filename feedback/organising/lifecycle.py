@@ -26,7 +26,10 @@ from feedback.models import (
     Response,
     Revision,
 )
-from feedback.participation.services import ERASED, ERASED_NAME
+
+# What erasure leaves in place of a participant's words and name.
+ERASED = "[erased]"
+ERASED_NAME = "Erased participant"
 
 
 def _free_copy_slug(slug: str) -> str:

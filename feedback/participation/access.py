@@ -6,8 +6,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from feedback import i18n
-from feedback.limits import PARTICIPANT_SESSION_KEY
+from feedback import i18n, session
 from feedback.models import (
     Consultation,
     Participant,
@@ -15,15 +14,12 @@ from feedback.models import (
 )
 from feedback.participation import services
 
-SESSION_KEY = PARTICIPANT_SESSION_KEY
-
-
 # Access helpers: anything the caller may not see is a 404, never a 403 that confirms it exists.
 
 
 def participant_for(request: HttpRequest, slug: str) -> Participant:
     """The participant this browser session was bound to for consultation `slug`, or 404."""
-    participant_id = request.session.get(SESSION_KEY, {}).get(slug)
+    participant_id = session.bound_participant_id(request, slug)
     if participant_id is None:
         raise Http404
     participant = (

@@ -13,7 +13,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from feedback import i18n
 from feedback.models import (
     COMMENT_MAX_LENGTH,
     Answer,
@@ -61,9 +60,15 @@ def _answer_fields(question: Question, value: Any) -> dict[str, Any]:
     return {"text": value or "", "selected": []}
 
 
+def recorded_language(participant: Participant, language: str) -> str:
+    """The language recorded with an answer or comment: the caller's, else the one the participant writes in."""
+    return language or participant.answer_language or settings.LANGUAGE_CODE
+
+
 @transaction.atomic
-def save_answers(*, response: Response, values: Mapping[Question, Any]) -> int:
-    """Store the given answers as they are now; returns how many changed. Empty fields clear earlier text."""
+def save_answers(*, response: Response, values: Mapping[Question, Any], language: str = "") -> int:
+    """Store the given answers as they are now; returns how many changed. Empty fields clear earlier text.
+    `language` is the one they are written in (the view knows the page's); else the participant's own."""
     if not response.participant.consultation.is_open():
         raise ConsultationClosed
     # Lock the response first: an autosave and a form post for the same participant then take turns, so the
@@ -84,7 +89,7 @@ def save_answers(*, response: Response, values: Mapping[Question, Any]) -> int:
     }
     changed = 0
     revisions = []
-    language = i18n.answer_language(response.participant)
+    language = recorded_language(response.participant, language)
     for question, value in values.items():
         fields = _answer_fields(question, value)
         # The forms refuse this with a message; the check here guards every other way in.
@@ -127,7 +132,7 @@ def check_comment_place(*, response: Response, resource: Resource, section: Reso
 
 @transaction.atomic
 def save_comment(
-    *, response: Response, resource: Resource, section: ResourceSection | None, text: str
+    *, response: Response, resource: Resource, section: ResourceSection | None, text: str, language: str = ""
 ) -> Comment | None:
     """Store the participant's comment on the resource (or one section of it) as it is now.
 
@@ -149,7 +154,7 @@ def save_comment(
             # A savepoint, so a concurrent first save (two tabs) turns into an update instead of an error.
             with transaction.atomic():
                 comment = Comment.objects.create(
-                    **place, text=text, language=i18n.answer_language(response.participant)
+                    **place, text=text, language=recorded_language(response.participant, language)
                 )
         except IntegrityError:
             comment = Comment.objects.select_for_update(of=("self",)).get(**place)
@@ -163,7 +168,7 @@ def save_comment(
     if response.is_submitted:
         Revision.objects.create(comment=comment, previous_text=comment.text)
     comment.text = text
-    comment.language = i18n.answer_language(response.participant)
+    comment.language = recorded_language(response.participant, language)
     # An edited comment goes back to the moderation queue, as if nobody had moderated it yet.
     reset = comment.back_to_pending()
     comment.save(update_fields=["text", "language", *reset, "updated_at"])
@@ -188,11 +193,11 @@ def revision_summary(response: Response) -> dict[str, Any]:
     )
 
 
-def save_answer(*, response: Response, question: Question, value: Any) -> bool:
+def save_answer(*, response: Response, question: Question, value: Any, language: str = "") -> bool:
     """Store one answer as it is now (autosave); returns whether it changed."""
     if question.consultation_id != response.participant.consultation_id:
         raise ValueError("question of another consultation")
-    return bool(save_answers(response=response, values={question: value}))
+    return bool(save_answers(response=response, values={question: value}, language=language))
 
 
 def missing_required(response: Response) -> list[Question]:
@@ -234,11 +239,3 @@ def send_receipt(*, response: Response) -> None:
         body = render_to_string("feedback/email/receipt.txt", context)
         subject = _("Receipt: your feedback on %(title)s") % {"title": participant.consultation.title}
     send_mail(subject, body, None, [participant.email])
-
-
-# Retention and erasure
-
-ERASED = "[erased]"
-
-
-ERASED_NAME = "Erased participant"

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from feedback import i18n
+from feedback import i18n, session
 from feedback.analysis import reports
 from feedback.limits import rate_limited
 from feedback.models import (
@@ -26,7 +26,6 @@ from feedback.models import (
 )
 from feedback.participation import services
 from feedback.participation.access import (
-    SESSION_KEY,
     closed_message,
     page_context,
     participant_for,
@@ -53,10 +52,7 @@ def invite(request: HttpRequest, token: str) -> HttpResponse:
         # Mail scanners fetch links: the GET only asks for confirmation and changes nothing.
         response = render(request, "feedback/invite.html", {"invitee": participant})
     else:
-        request.session.cycle_key()
-        bound = request.session.get(SESSION_KEY, {})
-        bound[participant.consultation.slug] = participant.pk
-        request.session[SESSION_KEY] = bound
+        session.bind(request, participant)
         services.open_invitation(participant=participant)
         # The language they arrived in becomes theirs (and their emails'), until they pick another.
         i18n.remember_language(participant, request.LANGUAGE_CODE)
@@ -129,7 +125,11 @@ def questions(request: HttpRequest, slug: str) -> HttpResponse:
         form = AnswersForm(request.POST, questions=question_list)
         if form.is_valid():
             try:
-                services.save_answers(response=response, values=form.values_by_question())
+                services.save_answers(
+                    response=response,
+                    values=form.values_by_question(),
+                    language=i18n.answer_language(participant),
+                )
             except services.ConsultationClosed:
                 messages.error(request, closed_message(consultation))
                 return redirect("feedback:questions", slug=slug)
@@ -188,7 +188,12 @@ def autosave(request: HttpRequest, slug: str) -> JsonResponse:
     except ValidationError as error:
         return autosave_error(" ".join(error.messages), 400)
     try:
-        services.save_answer(response=response_for(participant), question=question, value=value)
+        services.save_answer(
+            response=response_for(participant),
+            question=question,
+            value=value,
+            language=i18n.answer_language(participant),
+        )
     except services.ConsultationClosed:
         return autosave_error(closed_message(consultation), 409)
     now = timezone.now()
@@ -281,6 +286,7 @@ def comment(request: HttpRequest, slug: str, resource_id: int) -> HttpResponse:
             resource=resource,
             section=section,
             text=form.cleaned_data["text"],
+            language=i18n.answer_language(participant),
         )
     except services.ConsultationClosed:
         messages.error(request, closed_message(consultation))
@@ -397,7 +403,7 @@ def receipt(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def sign_out(request: HttpRequest, slug: str) -> HttpResponse:
     participant_for(request, slug)
-    request.session.flush()
+    session.unbind(request)
     messages.info(
         request, _("You have left the consultation on this browser. Your invitation link brings you back.")
     )
