@@ -25,6 +25,8 @@ SHORT_QUOTE = 12
 # Paragraphs fuzzy-compared per anchor: the most likely by rare shared words, so the cost does not grow with
 # the length of the document.
 CANDIDATES = 6
+# Of those, the paragraphs in which a passage is aligned word by word (the slow step).
+ALIGNED = 3
 # Words per anchor used to look up candidates; the rarest say the most and have the shortest posting lists.
 QUERY_WORDS = 16
 # Paragraphs at least this alike are "changed" rather than one removed and another added.
@@ -343,13 +345,23 @@ def _approximate_quote(
         candidates.append(same)
     prefix, suffix = normalise(anchor.prefix).casefold(), normalise(anchor.suffix).casefold()
     folded_quote = quote.casefold()
-    best, best_score, best_rank = None, 0.0, 0.0
+    likely = []
     for i in dict.fromkeys(candidates):
-        found = _locate(folded_quote, quote_words, index.norm[i].casefold())
-        if found is None:
-            continue
-        (start, end), score = found
         text = index.norm[i].casefold()
+        spans = [m.span() for m in _WORD.finditer(text)]
+        words = [text[a:b] for a, b in spans]
+        if words:
+            likely.append((_likeness(quote_words, words), i == same, i, text, spans, words))
+    best, best_score, best_rank = None, 0.0, 0.0
+    # The slower alignment only for the likeliest paragraphs.
+    for _, _, i, text, spans, words in sorted(likely, key=lambda c: c[:2], reverse=True)[:ALIGNED]:
+        first, last = _align(quote_words, words)
+        if first >= last:
+            continue
+        start, end = spans[first][0], spans[last - 1][1]
+        # Words alone miss a fixed typo; characters alone see two different sentences as close through their
+        # shared letters. Their mean is fair to both.
+        score = (_ratio(quote_words, words[first:last]) + _ratio(folded_quote, text[start:end])) / 2
         sides = []
         if prefix:
             sides.append(_ratio(prefix, text[max(0, start - len(prefix)) : start]))
@@ -368,40 +380,44 @@ def _approximate_quote(
     return ORPHAN
 
 
-def _locate(quote: str, quote_words: list[str], text: str) -> tuple[tuple[int, int], float] | None:
-    """The span of text (casefolded, normalised) most like quote, and how alike they are."""
-    spans = [m.span() for m in _WORD.finditer(text)]
-    words = [text[a:b] for a, b in spans]
-    blocks = [
-        b for b in SequenceMatcher(None, words, quote_words, autojunk=False).get_matching_blocks() if b.size
-    ]
-    if not blocks:
-        return None
-    # The run of matching blocks that covers the most quote words in the fewest paragraph words: a stray
-    # common word far away would stretch the span for nothing.
-    best_run, best_dice = (0, 0), -1.0
-    for first in range(len(blocks)):
-        matched = 0
-        for last in range(first, len(blocks)):
-            matched += blocks[last].size
-            width = blocks[last].a + blocks[last].size - blocks[first].a
-            dice = 2 * matched / (len(quote_words) + width)
-            if dice > best_dice:
-                best_run, best_dice = (first, last), dice
-    head, tail = blocks[best_run[0]], blocks[best_run[1]]
-    lo, hi = head.a, tail.a + tail.size
-    # Quote words before the first match or after the last may have been reworded in place: try the span
-    # widened by as many words, and keep whichever reads closer to the quote.
-    tries = {(lo, hi), (max(0, lo - head.b), min(len(words), hi + len(quote_words) - tail.b - tail.size))}
-    best = None
-    for a, b in tries:
-        span = (spans[a][0], spans[b - 1][1])
-        # Words alone miss a fixed typo; characters alone see two different sentences as close through their
-        # shared letters. Their mean is fair to both.
-        score = (_ratio(quote_words, words[a:b]) + _ratio(quote, text[span[0] : span[1]])) / 2
-        if best is None or score > best[1]:
-            best = (span, score)
-    return best
+def _likeness(quote_words: list[str], words: list[str]) -> float:
+    """How many of the quote's words the best window of as many paragraph words holds (Dice of the two bags of
+    words): cheap, and an upper bound of the word-order ratio, so it can rank paragraphs before aligning."""
+    need = Counter(quote_words)
+    width = min(len(quote_words), len(words))
+    have: Counter[str] = Counter()
+    overlap = best = 0
+    for k, word in enumerate(words):
+        if have[word] < need[word]:
+            overlap += 1
+        have[word] += 1
+        if k >= width:
+            gone = words[k - width]
+            if have[gone] <= need[gone]:
+                overlap -= 1
+            have[gone] -= 1
+        best = max(best, overlap)
+    return 2 * best / (len(quote_words) + width)
+
+
+def _align(quote_words: list[str], words: list[str]) -> tuple[int, int]:
+    """The stretch of words (first, end) that takes the fewest word edits to become the quote (Sellers'
+    approximate substring match). Unlike aligning the whole paragraph, it cannot settle on a neighbouring
+    sentence that repeats part of the quote's phrasing."""
+    n = len(words)
+    cost, start = [0] * (n + 1), list(range(n + 1))
+    for i, quote_word in enumerate(quote_words, 1):
+        row, row_start = [i] + [0] * n, [0] * (n + 1)
+        for j in range(1, n + 1):
+            best, best_start = cost[j - 1] + (quote_word != words[j - 1]), start[j - 1]
+            if cost[j] + 1 < best:
+                best, best_start = cost[j] + 1, start[j]
+            if row[j - 1] + 1 < best:
+                best, best_start = row[j - 1] + 1, row_start[j - 1]
+            row[j], row_start[j] = best, best_start
+        cost, start = row, row_start
+    end = min(range(1, n + 1), key=lambda j: cost[j])
+    return start[end], end
 
 
 def _tokens(text: str) -> list[str]:
