@@ -441,7 +441,7 @@ def inline_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
             ops.append(("delete", "".join(a[i1:i2])))
         if j2 > j1:
             ops.append(("insert", "".join(b[j1:j2])))
-    return tuple(_tidy(ops))
+    return tuple(_to_word_starts(_tidy(ops)))
 
 
 def _tidy(ops: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -474,6 +474,21 @@ def _tidy(ops: list[tuple[str, str]]) -> list[tuple[str, str]]:
             run[tag].append(text)
     flush()
     return merged
+
+
+def _to_word_starts(ops: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Slide a lone insertion or deletion that starts with a space to start at the next word instead, so it
+    reads "The [independent ]board" rather than "The[ independent] board"."""
+    ops = list(ops)
+    for n in range(1, len(ops) - 1):
+        (before, text, after) = ops[n - 1], ops[n], ops[n + 1]
+        lone = before[0] == "equal" and after[0] == "equal" and text[0] != "equal"
+        if lone and text[1][:1].isspace() and after[1][:1] == text[1][:1]:
+            space = text[1][0]
+            ops[n - 1] = ("equal", before[1] + space)
+            ops[n] = (text[0], text[1][1:] + space)
+            ops[n + 1] = ("equal", after[1][1:])
+    return [op for op in ops if op[1]]
 
 
 @dataclass
