@@ -34,7 +34,7 @@ SUBJECTS = [
     "The legal adviser",
 ]
 VERBS = ["should document", "must assess", "shall publish", "may review", "will monitor", "ought to explain"]
-VOCABULARY = """
+WORDS = """
     risks facial recognition training data collected accuracy model complaints public purpose system accountable
     errors retention period images bias predictive policing results field trials limits automated decisions
     evidence court warrant suspects victims witnesses privacy consent transparency audit logs vendors contracts
@@ -43,7 +43,8 @@ VOCABULARY = """
     encryption breach notification deletion accuracy thresholds false matches watchlists alerts patrols
     neighbourhoods communities trust legitimacy proportionality necessity legality lawful grounds safeguards
     documentation impact assessment readiness maturity principles roadmap pilot evaluation metrics reporting
-""".split()
+"""
+VOCABULARY = WORDS.split()
 
 
 def sentence(rng: random.Random, label: str) -> str:
@@ -276,16 +277,18 @@ def test_reanchor_all_gives_each_comment_its_own_placement():
     assert placements["deleted"].status == "orphaned"
 
 
-def test_normalised_offsets_map_back_to_the_real_text():
+def test_a_span_of_the_normalised_text_maps_back_to_the_real_text_it_came_from():
     rng = random.Random(7)
-    alphabet = ["a", "b", " ", "\n", "\t", "\u00a0", "\u2019", "\u2014", "\u2026", "\u00ad", "\u200b", "."]
+    alphabet = ["a", "b", " ", "\n", "\t", "\u00a0", "\u2019", "\u2014", "\u00ad", "\u200b", "."]
     for _ in range(500):
-        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(20)))
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 20)))
         norm, origin = normalise(text), origins(text)
         assert len(origin) == len(norm)
-        assert all(
-            text[i].translate({}) and normalise(text[i]) in ("", norm[k], "...") for k, i in enumerate(origin)
-        )
+        if norm:
+            start = rng.randrange(len(norm))
+            end = rng.randrange(start, len(norm)) + 1
+            real_start, real_end = origin[start], origin[end - 1] + 1
+            assert normalise(text[real_start:real_end]) == norm[start:end].strip()
 
 
 def test_the_redline_tells_same_added_removed_changed_and_moved_paragraphs_apart():

@@ -286,7 +286,7 @@ def _place_paragraph(anchor: Anchor, index: _Index, threshold: float) -> Placeme
     same = index.by_position.get((anchor.section, anchor.number))
     identical = index.by_text.get(text, [])
     if identical:
-        # The paragraph kept its place if it can; otherwise the first copy nearest the old section.
+        # The paragraph kept its place if it can; otherwise the first copy in the document.
         i = same if same in identical else identical[0]
         return _placed(EXACT, index, i, None, 1.0)
     words = _words(text)
@@ -604,9 +604,11 @@ def redline_by_section(old: Sequence[Paragraph], new: Sequence[Paragraph]) -> di
     under its old section number when its whole section went."""
     groups: dict[str, list[Change]] = {}
     changes = redline(old, new)
-    kept = {
-        c.old.section: c.new.section for c in changes if c.old and c.new and c.kind in ("same", "changed")
-    }
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for change in changes:
+        if change.kind in ("same", "changed"):
+            votes[change.old.section][change.new.section] += 1
+    kept = {section: counter.most_common(1)[0][0] for section, counter in votes.items()}
     for change in changes:
         if change.new is not None:
             section = change.new.section
