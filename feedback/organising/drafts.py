@@ -250,9 +250,10 @@ def _check_office_file(data: bytes, *, suffix: str) -> tuple[str, frozenset[str]
             archive, entry.filename, expected
         ):
             raise _entities()
-    # Markup-stripped size over-counts text a little (entities, spaces between tags): a cheap early refusal.
+    # The main part without its markup over-counts the text only by entities (&amp; is five characters): a
+    # cheap refusal before pandoc spends seconds on it. The walk counts exactly.
     main = _read_entry(archive, main_part, expected)
-    if len(re.sub(rb"<[^>]*>", b"", main)) > 4 * MAX_TEXT_CHARS:
+    if len(re.sub(rb"<[^>]*>", b"", main).decode("utf-8", "replace")) > MAX_TEXT_CHARS:
         raise _too_much_text()
     meta = _read_entry(archive, meta_part, expected) if meta_part in names else b""
     match = re.search(rb"<dc:title[^>]*>([^<]*)</dc:title>", meta)
@@ -405,6 +406,8 @@ class _Builder:
         text = _tidy(text)
         if not text:
             return
+        if level == 1 and not self.first_heading:
+            self.first_heading = text
         # A skipped level (a level-3 heading straight under a level-1) nests one step, never numbers a zero.
         level = min(level, len(self.counters) + 1)
         if level > MAX_SECTION_LEVEL:
@@ -417,8 +420,6 @@ class _Builder:
         self.counters[-1] += 1
         self.number = ".".join(str(count) for count in self.counters)
         self.heading, self.level = text, level
-        if level == 1 and not self.first_heading:
-            self.first_heading = text
 
     def close(self) -> None:
         if self.number != PREAMBLE_NUMBER or self.blocks:
@@ -465,7 +466,8 @@ def _walk(block: dict[str, Any], builder: _Builder, *, kind: str, level: int = 0
     elif tag in ("BulletList", "OrderedList"):
         items = content if tag == "BulletList" else content[1]
         for item in items:
-            _walk_item(item, builder, level=level if kind == "list_item" else 0, nested=kind == "list_item")
+            # A list inside a list item nests one level deeper; a list anywhere else starts at level 0.
+            _walk_item(item, builder, level=level + 1 if kind == "list_item" else 0)
     elif tag == "DefinitionList":
         for term, definitions in content:
             builder.add("list_item", _inline_text(term), 0)
@@ -489,17 +491,10 @@ def _walk(block: dict[str, Any], builder: _Builder, *, kind: str, level: int = 0
     # RawBlock (raw HTML or TeX), HorizontalRule and unknown blocks carry no draft text.
 
 
-def _walk_item(item: list[dict[str, Any]], builder: _Builder, *, level: int, nested: bool) -> None:
-    item_level = level + 1 if nested else level
-    texts, rest = [], []
+def _walk_item(item: list[dict[str, Any]], builder: _Builder, *, level: int) -> None:
+    # Each paragraph of an item is its own numbered block, so a comment can point at any one of them.
     for child in _unwrap(item):
-        if child.get("t") in ("Para", "Plain") and not rest:
-            texts.append(_inline_text(child["c"]))
-        else:
-            rest.append(child)
-    builder.add("list_item", " ".join(texts), item_level)
-    for child in rest:
-        _walk(child, builder, kind="list_item", level=item_level)
+        _walk(child, builder, kind="list_item", level=level)
 
 
 def _unwrap(blocks: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
