@@ -8,6 +8,7 @@ import re
 import subprocess  # nosec B404  # pandoc runs as a child process: timeout, memory cap, sandbox, no shell
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -313,10 +314,8 @@ def _read_entry(archive: zipfile.ZipFile, name: str, expected: str) -> bytes:
     try:
         with archive.open(name) as entry:
             return entry.read(MAX_ZIP_ENTRY_BYTES + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError):
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError, RuntimeError):
         raise _corrupt(expected) from None
-    except Exception as error:  # zlib.error and friends from a damaged stream
-        raise _corrupt(expected) from error
 
 
 # Conversion: pandoc reads every format into one JSON tree.
