@@ -1,5 +1,4 @@
-"""The draft-import engine: an uploaded DOCX, ODT, Markdown or HTML draft becomes sections and numbered
-paragraphs, or is refused with a message the organiser can act on. Pure: no database, no partial result."""
+"""Draft import: a DOCX, ODT, Markdown or HTML upload becomes numbered sections and paragraphs, or a DraftError."""
 
 import functools
 import html
@@ -86,7 +85,15 @@ def paragraph_label(section_number: str, paragraph_number: int) -> str:
 
 
 def read_draft(data: bytes | IO[bytes], *, filename: str) -> Draft:
-    """Read an uploaded draft; raises DraftError (and returns nothing) when it cannot be imported whole."""
+    """Read an uploaded draft whole, or raise DraftError: no database, no partial result.
+
+    Text before the first heading becomes section "0" with no heading. Headings number "1", "1.2", "1.2.3"; a
+    skipped level nests one step (a level-3 heading under a level-1 is "1.1"); deeper headings fold into their
+    level-3 section as paragraphs. Paragraphs, list items (one per paragraph, with their nesting level), table
+    rows (cells joined by " | "), captions, quotes and code blocks are numbered from 1 in each section; empty
+    ones are dropped. The title is the document's metadata title, else its first level-1 heading, else the
+    file name without its ending.
+    """
     suffix = PurePath(filename).suffix.lower()
     if suffix not in FORMATS:
         raise DraftError(
