@@ -2,6 +2,7 @@
 
 import functools
 import html
+import io
 import json
 import re
 import subprocess  # nosec B404  # pandoc runs as a child process: timeout, memory cap, sandbox, no shell
@@ -221,7 +222,7 @@ def _check_office_file(data: bytes, *, suffix: str) -> tuple[str, frozenset[str]
     if not data.startswith(b"PK\x03\x04"):
         raise _wrong_type(expected, data)
     try:
-        archive = zipfile.ZipFile(_BytesReader(data))
+        archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError):
         raise _corrupt(expected) from None
@@ -289,31 +290,6 @@ def _odt_captions(content: bytes, expected: str) -> frozenset[str]:
         for paragraph in root.iter(f"{{{_TEXT}}}p")
         if paragraph.get(f"{{{_TEXT}}}style-name", "").replace("_20_", " ") in styles
     )
-
-
-class _BytesReader:
-    """A seekable file over bytes without copying them (io.BytesIO would copy a 20 MB upload)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._view = memoryview(data)
-        self._pos = 0
-
-    def read(self, size: int = -1) -> bytes:
-        end = len(self._view) if size is None or size < 0 else self._pos + size
-        chunk = self._view[self._pos : end].tobytes()
-        self._pos += len(chunk)
-        return chunk
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = (0, self._pos, len(self._view))[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seekable(self) -> bool:
-        return True
 
 
 def _read_entry(archive: zipfile.ZipFile, name: str, expected: str) -> bytes:
