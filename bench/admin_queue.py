@@ -116,6 +116,7 @@ def seed_participants(data: dict, start: int, stop: int) -> None:
             Comment(
                 response=r,
                 resource=data["resource"],
+                version=data["resource"].latest_version(),
                 section=section,
                 text=f"{TEXT} ({i})",
                 status=STATUSES[(i + j) % len(STATUSES)],

@@ -202,25 +202,120 @@ class Resource(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.version_label})" if self.version_label else self.title
 
+    def latest_version(self) -> "ResourceVersion":
+        """The newest version, made (empty) if the resource has none yet."""
+        version = self.versions.order_by("-number").first()
+        return version or self.versions.create(number=1)
+
+
+class ResourceVersion(models.Model):
+    """One version of a draft: its sections and numbered paragraphs as imported (or typed in the admin).
+    Every version is kept, so comments on an earlier one still point at the words they were about."""
+
+    resource = models.ForeignKey(
+        Resource, on_delete=models.CASCADE, related_name="versions", verbose_name=_("resource")
+    )
+    number = models.PositiveSmallIntegerField(_("version"))
+    source_name = models.CharField(_("imported from"), max_length=255, blank=True)
+    imported_at = models.DateTimeField(_("imported at"), default=timezone.now)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("imported by"),
+    )
+
+    class Meta:
+        verbose_name = _("resource version")
+        verbose_name_plural = _("resource versions")
+        ordering = ["resource", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "number"], name="resource_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} v{self.number}"
+
 
 class ResourceSection(models.Model):
     resource = models.ForeignKey(
         Resource, on_delete=models.CASCADE, related_name="sections", verbose_name=_("resource")
     )
+    version = models.ForeignKey(
+        ResourceVersion, on_delete=models.CASCADE, related_name="sections", verbose_name=_("version")
+    )
     position = models.PositiveSmallIntegerField(_("position"))
+    # The number readers cite ("3.2"), from the heading hierarchy of the imported draft.
+    number = models.CharField(_("number"), max_length=20, blank=True)
+    level = models.PositiveSmallIntegerField(_("heading level"), default=1)
     heading = models.CharField(_("heading"), max_length=300)
-    body = models.TextField(_("text"), blank=True)
+    body = models.TextField(
+        _("text"), blank=True, help_text=_("Used only for sections without numbered paragraphs.")
+    )
 
     class Meta:
         verbose_name = _("section")
         verbose_name_plural = _("sections")
-        ordering = ["resource", "position"]
+        ordering = ["version", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["resource", "position"], name="section_position_unique"),
+            models.UniqueConstraint(fields=["version", "position"], name="section_position_unique"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.position}. {self.heading}"
+        return f"{self.label}. {self.heading}" if self.heading else self.label
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # A section typed in the admin (or made without naming a version) belongs to the newest version.
+        if self.version_id is None:
+            self.version = self.resource.latest_version()
+        super().save(*args, **kwargs)
+
+    @property
+    def label(self) -> str:
+        return self.number or str(self.position)
+
+
+class ResourceParagraph(models.Model):
+    """A numbered paragraph of a section (a list item, a table row and a caption are paragraphs too), the
+    smallest place a comment can point at besides a quoted passage inside it."""
+
+    class Kind(models.TextChoices):
+        PARAGRAPH = "paragraph", _("Paragraph")
+        LIST_ITEM = "list_item", _("List item")
+        TABLE_ROW = "table_row", _("Table row")
+        CAPTION = "caption", _("Caption")
+        QUOTE = "quote", _("Quotation")
+        CODE = "code", _("Code")
+
+    section = models.ForeignKey(
+        ResourceSection, on_delete=models.CASCADE, related_name="paragraphs", verbose_name=_("section")
+    )
+    number = models.PositiveSmallIntegerField(_("paragraph number"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.PARAGRAPH)
+    level = models.PositiveSmallIntegerField(_("list level"), default=0)
+    text = models.TextField(_("text"))
+
+    class Meta:
+        verbose_name = _("paragraph")
+        verbose_name_plural = _("paragraphs")
+        ordering = ["section", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["section", "number"], name="paragraph_number_unique"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["paragraph", "list_item", "table_row", "caption", "quote", "code"]),
+                name="paragraph_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """How readers cite it: "3.2 ¶4"."""
+        return f"{self.section.label} ¶{self.number}"
 
 
 class ConsultationResource(models.Model):
@@ -231,6 +326,15 @@ class ConsultationResource(models.Model):
         Resource, on_delete=models.PROTECT, related_name="consultation_links", verbose_name=_("resource")
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    version = models.ForeignKey(
+        "ResourceVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("version"),
+        help_text=_("The version participants read and comment on; empty for the newest."),
+    )
 
     class Meta:
         verbose_name = _("resource under consultation")
@@ -701,6 +805,7 @@ class Answer(Moderated):
 
 
 COMMENT_MAX_LENGTH = 5000
+QUOTE_MAX_LENGTH = 2000
 
 # Matches text with a character that is not whitespace as Python's str.isspace() sees it, which is what is_empty
 # uses. Not \S: PostgreSQL's \s follows the server's locale (U+00A0 is not a space in glibc's), so text of only
@@ -734,9 +839,13 @@ class CommentQuerySet(models.QuerySet):
         )
 
     def in_reading_order(self) -> "CommentQuerySet":
-        """Grouped by resource, the whole-resource comment first, then by section position."""
+        """Grouped by resource, whole-resource comments first, then by section and paragraph, oldest first."""
         return self.order_by(
-            "resource__title", "resource_id", models.F("section__position").asc(nulls_first=True)
+            "resource__title",
+            "resource_id",
+            models.F("section__position").asc(nulls_first=True),
+            models.F("paragraph__number").asc(nulls_first=True),
+            "id",
         )
 
     def for_export(self) -> "CommentQuerySet":
@@ -747,11 +856,21 @@ class CommentQuerySet(models.QuerySet):
             "resource__title_en",
             "resource_id",
             models.F("section__position").asc(nulls_first=True),
+            models.F("paragraph__number").asc(nulls_first=True),
+            "id",
         )
 
 
 class Comment(Moderated):
-    """A participant's comment on a draft resource, or on one section of it: one per response and place."""
+    """A participant's comment on a draft resource: on the whole of it, a section, a paragraph or a quoted
+    passage of one version, typed as in the ISO/IEC commenting template, with an optional proposed change.
+    A participant may make several at the same place."""
+
+    class Kind(models.TextChoices):
+        # The ISO/IEC template's ge / te / ed.
+        GENERAL = "general", _("General")
+        TECHNICAL = "technical", _("Technical")
+        EDITORIAL = "editorial", _("Editorial")
 
     class Disposition(models.TextChoices):
         ACCEPTED = "accepted", _("Accepted")
@@ -774,7 +893,27 @@ class Comment(Moderated):
         verbose_name=_("section"),
         help_text=_("Empty when the comment is on the whole resource."),
     )
+    version = models.ForeignKey(
+        ResourceVersion, on_delete=models.PROTECT, related_name="comments", verbose_name=_("version")
+    )
+    paragraph = models.ForeignKey(
+        ResourceParagraph,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="comments",
+        verbose_name=_("paragraph"),
+        help_text=_("Empty when the comment is on a whole section or the whole resource."),
+    )
+    # The exact words the comment is about, with some text before and after, so that it can be found again in
+    # a later version of the draft; `quote_start` is where the quote begins in the paragraph's text.
+    quote = models.TextField(_("quoted passage"), blank=True, max_length=QUOTE_MAX_LENGTH)
+    quote_prefix = models.CharField(_("text before the passage"), max_length=64, blank=True)
+    quote_suffix = models.CharField(_("text after the passage"), max_length=64, blank=True)
+    quote_start = models.PositiveIntegerField(_("passage offset"), null=True, blank=True)
+    kind = models.CharField(_("type of comment"), max_length=10, choices=Kind.choices, default=Kind.GENERAL)
     text = models.TextField(_("comment"), blank=True, max_length=COMMENT_MAX_LENGTH)
+    proposed_change = models.TextField(_("proposed change"), blank=True, max_length=COMMENT_MAX_LENGTH)
     disposition = models.CharField(_("disposition"), max_length=20, choices=Disposition.choices, blank=True)
     organiser_reply = models.TextField(_("organisers' reply"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -785,19 +924,21 @@ class Comment(Moderated):
     class Meta:
         verbose_name = _("comment")
         verbose_name_plural = _("comments")
-        ordering = ["resource__title", "section__position"]
+        ordering = ["resource__title", "section__position", "paragraph__number", "id"]
         indexes = [models.Index(fields=["status", "id"], name="comment_queue_idx")]
         # Recording what was done with a comment speaks for the organisers, so it is a right of its own.
         permissions = [("dispose_comment", _("Can record the disposition of a comment and reply"))]
         constraints = [
-            models.UniqueConstraint(
-                fields=["response", "resource", "section"], name="comment_unique_per_section"
+            models.CheckConstraint(
+                condition=Q(kind__in=["general", "technical", "editorial"]), name="comment_kind_valid"
             ),
-            # NULLs never collide in a unique index, so the whole-resource comment needs its own constraint.
-            models.UniqueConstraint(
-                fields=["response", "resource"],
-                condition=Q(section__isnull=True),
-                name="comment_unique_per_resource",
+            # A paragraph is in a section, and a quoted passage is in a paragraph.
+            models.CheckConstraint(
+                condition=Q(paragraph__isnull=True) | Q(section__isnull=False),
+                name="comment_paragraph_in_section",
+            ),
+            models.CheckConstraint(
+                condition=Q(quote="") | Q(paragraph__isnull=False), name="comment_quote_in_paragraph"
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["pending", "approved", "hidden", "flagged"]),
@@ -812,10 +953,20 @@ class Comment(Moderated):
     def __str__(self) -> str:
         return f"{self.resource_id}/{self.section_id or '-'}: {self.shown_value()[:60]}"
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        # A comment is on the version its section belongs to, else on the resource's newest.
+        if self.version_id is None:
+            self.version = self.section.version if self.section_id else self.resource.latest_version()
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         if self.section_id is not None and self.section.resource_id != self.resource_id:
             raise ValidationError(
                 {"section": _("The section belongs to another resource.")}, code="section_resource"
+            )
+        if self.paragraph_id is not None and self.paragraph.section_id != self.section_id:
+            raise ValidationError(
+                {"paragraph": _("The paragraph belongs to another section.")}, code="paragraph_section"
             )
 
     def display_value(self) -> str:
@@ -827,9 +978,11 @@ class Comment(Moderated):
 
     @property
     def place(self) -> str:
-        """Where the comment points, for lists: the section heading, or the whole resource."""
+        """Where the comment points, for lists: "3.2 ¶4", the section, or the whole resource."""
         if self.section_id is None:
             return str(_("Whole resource"))
+        if self.paragraph_id is not None:
+            return self.paragraph.label
         return str(self.section)
 
 
@@ -928,6 +1081,7 @@ class AuditEvent(models.Model):
         DUPLICATE = "duplicate", _("Duplication")
         PERMISSION = "permission", _("Permission change")
         ERASE = "erase", _("Erasure")
+        DRAFT = "draft", _("Draft import")
 
     at = models.DateTimeField(_("at"), default=timezone.now)
     actor = models.ForeignKey(

@@ -85,13 +85,13 @@ def search(consultation: Consultation, *, q: str, filters: dict[str, Any], see_h
     if filters.get("country"):
         answers = answers.filter(response__participant__country=filters["country"])
         comments = comments.filter(response__participant__country=filters["country"])
-    answers = matching(answers.order_by(), q).annotate(kind=Value("answer", output_field=CharField()))
-    comments = matching(comments.order_by(), q).annotate(kind=Value("comment", output_field=CharField()))
-    columns = ("pk", "kind", "rank", "updated_at")
+    answers = matching(answers.order_by(), q).annotate(item_kind=Value("answer", output_field=CharField()))
+    comments = matching(comments.order_by(), q).annotate(item_kind=Value("comment", output_field=CharField()))
+    columns = ("pk", "item_kind", "rank", "updated_at")
     return (
         answers.values_list(*columns)
         .union(comments.values_list(*columns), all=True)
-        .order_by("-rank", "-updated_at", "kind", "pk")
+        .order_by("-rank", "-updated_at", "item_kind", "pk")
     )
 
 

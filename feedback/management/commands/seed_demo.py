@@ -303,10 +303,16 @@ class Command(BaseCommand):
             resource, _created = Resource.objects.update_or_create(
                 title=title, version_label="Draft", defaults={"category": category, "summary": summary}
             )
+            version = resource.latest_version()
             for number, (heading, body) in enumerate(sections, start=1):
-                resource.sections.update_or_create(
-                    position=number, defaults={"heading": heading, "body": body}
+                section, _created = resource.sections.update_or_create(
+                    version=version,
+                    position=number,
+                    defaults={"heading": heading, "body": body, "number": str(number)},
                 )
+                # Numbered paragraphs, as an imported draft has: one per blank-line-separated block.
+                for paragraph_number, text in enumerate(body.split("\n\n"), start=1):
+                    section.paragraphs.update_or_create(number=paragraph_number, defaults={"text": text.strip()})
             ConsultationResource.objects.update_or_create(
                 consultation=consultation, resource=resource, defaults={"position": position}
             )

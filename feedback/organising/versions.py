@@ -1,0 +1,171 @@
+"""Storing an imported draft: a new resource, a new text for a version nobody has commented on yet, or a new
+version of a resource whose comments are then placed again in the new text (organising/anchoring.py)."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from feedback import audit
+from feedback.models import (
+    AuditEvent,
+    Comment,
+    Consultation,
+    ConsultationResource,
+    Resource,
+    ResourceParagraph,
+    ResourceSection,
+    ResourceVersion,
+)
+from feedback.organising import anchoring
+from feedback.organising.drafts import Draft
+
+TITLE_MAX = Resource._meta.get_field("title").max_length
+HEADING_MAX = ResourceSection._meta.get_field("heading").max_length
+
+
+@dataclass
+class Stored:
+    """What an import stored, for the admin's message and the command's report."""
+
+    resource: Resource
+    version: ResourceVersion
+    replaced: bool  # the text of a version without comments was replaced, not a new version made
+    sections: int
+    paragraphs: int
+    # For a new version: how each comment of the previous one was placed in it ("exact", "approximate",
+    # "orphaned"), by comment id.
+    placements: dict[int, anchoring.Placement] = field(default_factory=dict)
+
+    def placement_counts(self) -> dict[str, int]:
+        counts = {"exact": 0, "approximate": 0, "orphaned": 0}
+        for placement in self.placements.values():
+            counts[placement.status] += 1
+        return counts
+
+
+@transaction.atomic
+def import_new_resource(
+    *, consultation: Consultation, draft: Draft, title: str = "", source_name: str, by: Any
+) -> Stored:
+    """A new resource from the draft, under consultation, as its version 1."""
+    title = (title or draft.title).strip()[:TITLE_MAX]
+    if Resource.objects.filter(title_en=title, version_label="").exists():
+        raise ValidationError(
+            _(
+                "A resource titled “%(title)s” exists already: give the new one another title, or import the file as a new version of it."
+            )
+            % {"title": title},
+            code="duplicate_title",
+        )
+    resource = Resource.objects.create(title=title, title_en=title, category=Resource.Category.PRIMARY)
+    position = consultation.resource_links.aggregate(last=Max("position"))["last"] or 0
+    ConsultationResource.objects.create(consultation=consultation, resource=resource, position=position + 1)
+    version = ResourceVersion.objects.create(
+        resource=resource, number=1, source_name=source_name, imported_by=by
+    )
+    sections, paragraphs = _store_text(version, draft)
+    _record(by, consultation, version, source_name, replaced=False, paragraphs=paragraphs)
+    return Stored(resource, version, replaced=False, sections=sections, paragraphs=paragraphs)
+
+
+@transaction.atomic
+def import_version(*, resource: Resource, draft: Draft, source_name: str, by: Any) -> Stored:
+    """The draft as the resource's newest text: it replaces the newest version's text while nobody has
+    commented on it, and becomes a new version otherwise (comments never lose the words they were about)."""
+    # Lock the resource: two imports at once must not both make version n+1.
+    Resource.objects.select_for_update().filter(pk=resource.pk).exists()
+    latest = resource.versions.order_by("-number").first()
+    if latest is not None and not latest.comments.exists():
+        latest.sections.all().delete()
+        latest.source_name, latest.imported_by = source_name, by
+        latest.save(update_fields=["source_name", "imported_by"])
+        sections, paragraphs = _store_text(latest, draft)
+        _record(by, None, latest, source_name, replaced=True, paragraphs=paragraphs)
+        return Stored(resource, latest, replaced=True, sections=sections, paragraphs=paragraphs)
+    number = latest.number + 1 if latest else 1
+    version = ResourceVersion.objects.create(
+        resource=resource, number=number, source_name=source_name, imported_by=by
+    )
+    sections, paragraphs = _store_text(version, draft)
+    placements = _place_comments(latest, version) if latest else {}
+    _record(by, None, version, source_name, replaced=False, paragraphs=paragraphs)
+    return Stored(resource, version, False, sections, paragraphs, placements)
+
+
+def _store_text(version: ResourceVersion, draft: Draft) -> tuple[int, int]:
+    sections = ResourceSection.objects.bulk_create(
+        ResourceSection(
+            resource_id=version.resource_id,
+            version=version,
+            position=position,
+            number=section.number,
+            level=section.level,
+            heading=section.heading[:HEADING_MAX],
+            heading_en=section.heading[:HEADING_MAX],
+        )
+        for position, section in enumerate(draft.sections, start=1)
+    )
+    paragraphs = ResourceParagraph.objects.bulk_create(
+        (
+            ResourceParagraph(
+                section=stored, number=number, kind=block.kind, level=block.level, text=block.text
+            )
+            for stored, section in zip(sections, draft.sections, strict=True)
+            for number, block in enumerate(section.blocks, start=1)
+        ),
+        batch_size=1000,
+    )
+    return len(sections), len(paragraphs)
+
+
+def paragraphs_of(version: ResourceVersion) -> list[anchoring.Paragraph]:
+    return [
+        anchoring.Paragraph(key=p.pk, section=p.section.label, number=p.number, text=p.text)
+        for p in ResourceParagraph.objects.filter(section__version=version)
+        .select_related("section")
+        .order_by("section__position", "number")
+    ]
+
+
+def anchor_of(comment: Comment) -> anchoring.Anchor | None:
+    """Where a comment pointed, for re-anchoring; None for a comment on the whole resource."""
+    if comment.section_id is None:
+        return None
+    paragraph = comment.paragraph
+    return anchoring.Anchor(
+        section=comment.section.label,
+        number=paragraph.number if paragraph else None,
+        paragraph_text=paragraph.text if paragraph else "",
+        quote=comment.quote,
+        prefix=comment.quote_prefix,
+        suffix=comment.quote_suffix,
+    )
+
+
+def _place_comments(previous: ResourceVersion, version: ResourceVersion) -> dict[int, anchoring.Placement]:
+    comments = previous.comments.select_related("section", "paragraph")
+    anchors = {comment.pk: anchor for comment in comments if (anchor := anchor_of(comment)) is not None}
+    return anchoring.reanchor_all(anchors, paragraphs_of(version)) if anchors else {}
+
+
+def _record(
+    by: Any,
+    consultation: Consultation | None,
+    version: ResourceVersion,
+    source: str,
+    *,
+    replaced: bool,
+    paragraphs: int,
+) -> None:
+    audit.record(
+        actor=by,
+        action=AuditEvent.Action.DRAFT,
+        consultation=consultation,
+        obj=version,
+        count=paragraphs,
+        details={"file": source, "version": version.number, "replaced": replaced},
+    )
