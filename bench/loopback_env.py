@@ -42,6 +42,9 @@ def production_like(tmp: Path, **settings: str) -> dict[str, str]:
             "STATIC_ROOT": str(tmp / "static"),
             "MEDIA_ROOT": str(tmp / "media"),
             "LOG_LEVEL": "WARNING",
+            # No mail server here: mail goes to files in tmp/mail (production never prints it, consultation/mail.py).
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(tmp / "mail"),
         }
     )
     env.update(settings)

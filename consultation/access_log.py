@@ -5,7 +5,7 @@ import json
 
 from gunicorn import glogging
 
-from consultation.logs import redact
+from consultation.logs import RedactInviteTokens, redact
 
 
 class JsonAtoms(glogging.SafeAtoms):
@@ -30,6 +30,11 @@ class AccessLogger(glogging.Logger):
         "{set-cookie}o",
     )
     atoms_wrapper_class = JsonAtoms
+
+    def setup(self, cfg) -> None:  # noqa: ANN001  # gunicorn's signature
+        super().setup(cfg)
+        # gunicorn's error log writes a malformed request line whole ("Invalid request line"): scrub it too.
+        self.error_log.addFilter(RedactInviteTokens())
 
     def atoms(self, resp, req, environ, request_time) -> dict:  # noqa: ANN001  # gunicorn's signature
         atoms = super().atoms(resp, req, environ, request_time)

@@ -5,12 +5,18 @@ from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminAuthenticationForm
 from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+# The longest code an authenticator app shows; anything else typed in the code field is a backup code.
+TOTP_DIGITS = 8
 
 
 class TwoFactorLoginForm(OTPAdminAuthenticationForm):
@@ -18,15 +24,40 @@ class TwoFactorLoginForm(OTPAdminAuthenticationForm):
 
     otp_token = forms.CharField(
         label=_("Code from your authenticator app"),
+        help_text=_("Or one of your backup codes."),
         required=False,
         max_length=16,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
+    def clean(self) -> dict:
+        try:
+            return super().clean()
+        except ValidationError as error:
+            if self.user_cache is None:
+                raise  # a wrong password: already the generic error, already counted towards the lockout
+            # The right password with a missing or wrong code must look exactly like a wrong password (else the
+            # answer confirms the password) and count towards the lockout like one.
+            user_login_failed.send(
+                sender=__name__,
+                credentials={"username": self.cleaned_data.get("username", "")},
+                request=self.request,
+            )
+            self.user_cache = None
+            raise self.get_invalid_login_error() from error
+
+    def _update_form(self, user: AbstractBaseUser) -> None:
+        # django-otp fills in the device list and keeps the password in the page after a wrong code: both tell
+        # a right password from a wrong one, and the second writes the password into the HTML.
+        return
+
     def _chosen_device(self, user: AbstractBaseUser) -> Device | None:
-        # django-otp wants the device picked from a list that only appears after a first failed try; most
-        # organisers have one authenticator app, so its code is checked unless they chose backup codes.
-        return super()._chosen_device(user) or TOTPDevice.objects.devices_for_user(user).first()
+        # No list of devices before sign-in (it would confirm the password): one field takes the authenticator
+        # app's code or, for an organiser who lost the app, one of their backup codes.
+        token = (self.cleaned_data.get("otp_token") or "").strip()
+        if token and not (token.isdigit() and len(token) <= TOTP_DIGITS):
+            return StaticDevice.objects.devices_for_user(user).first()
+        return TOTPDevice.objects.devices_for_user(user).first()
 
 
 class OrganiserAdminSite(AdminSite):

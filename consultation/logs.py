@@ -13,11 +13,21 @@ def redact(text: str) -> str:
 
 
 class RedactInviteTokens(logging.Filter):
+    """Redacts the whole message as it will be written (its arguments may be exceptions or request objects
+    whose text carries a token, as gunicorn's "Invalid request line" does) and any traceback text."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {key: redact(v) if isinstance(v, str) else v for key, v in record.args.items()}
+        message = record.getMessage()
+        record.msg, record.args = redact(message), ()
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+class WithoutTraceback(logging.Filter):
+    """One line, not a traceback, for what a stranger can cause at will (a request with a bad Host header)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text = None, None
         return True

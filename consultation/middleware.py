@@ -7,9 +7,12 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.exceptions import SuspiciousOperation
+from django.core.files.uploadhandler import FileUploadHandler
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
@@ -134,3 +137,64 @@ def expire_organiser_session(request: HttpRequest) -> None:
         # The cookie and the stored session lapse too, at whichever limit comes first.
         remaining = settings.ORGANISER_SESSION_MAX_AGE - (now - signed_in_at)
         session.set_expiry(int(min(settings.ORGANISER_SESSION_IDLE, remaining)))
+
+
+def accepts_files(view: Callable) -> Callable:
+    """Mark a view that takes file uploads: every other view of the site refuses a request carrying files."""
+    view.accepts_files = True
+    return view
+
+
+def expects_files(request: HttpRequest) -> bool:
+    """Whether this request may carry files: a signed-in organiser in the admin (resource files, imports), or
+    a view marked with @accepts_files."""
+    if request.path_info.startswith("/admin/") and not request.path_info.startswith("/admin/login/"):
+        return request.user.is_authenticated and request.user.is_staff
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return getattr(match.func, "accepts_files", False)
+
+
+def has_nul(values: QueryDict) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values.getlist(key)) for key in values)
+
+
+class UnexpectedFile(SuspiciousOperation):
+    """A file part sent to a page that takes no files (Django answers a SuspiciousOperation with 400)."""
+
+
+class RefuseUnexpectedFiles(FileUploadHandler):
+    """The first upload handler (settings.FILE_UPLOAD_HANDLERS): a file part where no file is expected stops
+    the request before any handler stores a byte of it, so a stranger cannot make the server write 50 MB to
+    disk on /language. Runs when the body is first read, after AuthenticationMiddleware: the admin's uploads
+    depend on who is signed in."""
+
+    def new_file(self, *args: object, **kwargs: object) -> None:
+        if not expects_files(self.request):
+            raise UnexpectedFile("A file was sent to a page that takes no files.")
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+def refuse_nul_characters(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:
+    """Answer 400, with a message, to a NUL character in a URL parameter: PostgreSQL cannot compare or store
+    one, so a filter or search with it would fail with a 500. (Form fields refuse NUL on their own, with a
+    message beside the field and the rest of the form kept.)"""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        if has_nul(request.GET):
+            reason = _(
+                "The request held a character that cannot be stored (NUL). Nothing from this request was saved."
+            )
+            if request.path_info.endswith("/autosave/"):
+                return JsonResponse({"error": reason}, status=400)
+            return HttpResponse(render_to_string("400.html", {"reason": reason}, request=request), status=400)
+        return get_response(request)
+
+    return middleware

@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Before anything reads a request's body (CSRF's check does): no NUL characters in parameters or fields.
+    "consultation.middleware.refuse_nul_characters",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Before the first read of the session: a database outage answers 503, not 500.
@@ -162,8 +164,9 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
 # No banner on every manage.py run (it would land in seed_demo and export output pipelines).
 AXES_VERBOSE = False
 # The lockout counts per client address as the rate limits see it: behind TRUSTED_PROXY_COUNT proxies, the
-# address they forwarded, not the proxy's own (which would lock an organiser out for everyone's mistakes).
-AXES_CLIENT_IP_CALLABLE = "feedback.limits.client_ip"
+# address they forwarded, not the proxy's own (which would lock an organiser out for everyone's mistakes), and a
+# whole IPv6 /64 as one client (anyone holding one could take a fresh address for every guess).
+AXES_CLIENT_IP_CALLABLE = "feedback.limits.client_group"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -202,14 +205,16 @@ STORAGES = {
     },
 }
 
-# Mail: the console backend by default, SMTP when EMAIL_HOST is set.
+# Mail: SMTP when EMAIL_HOST is set; otherwise printed to the console in development, and refused in production
+# (consultation/mail.py: invitation links must never reach the server's log). EMAIL_BACKEND overrides both.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
-    else "django.core.mail.backends.console.EmailBackend",
+    else ("django.core.mail.backends.console.EmailBackend" if DEBUG else "consultation.mail.NoMailServer"),
 )
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "mail"))
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
@@ -272,6 +277,12 @@ if envbool("SECURE_PROXY_SSL_HEADER", "0"):
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2 * 1024 * 1024)))
 # Far above the largest real form (a page of guiding questions, an admin bulk action on one page of a list).
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# Files only where a page expects them (the admin's uploads, views marked @accepts_files), refused before stored.
+FILE_UPLOAD_HANDLERS = [
+    "consultation.middleware.RefuseUnexpectedFiles",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # The cache holds the rate-limit counters. With several processes (gunicorn workers, more than one machine) they
 # must share one count: REDIS_URL (e.g. redis://127.0.0.1:6379/0). Unset means a per-process memory cache, right
@@ -317,6 +328,12 @@ RATE_LIMIT_CACHE = "default"
 # TRUSTED_PROXY_COUNT to the number of proxies in front (that append to X-Forwarded-For) so the client's address
 # is read from that header. Left at 0 the header is ignored: anyone can write it.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# X-Forwarded-For is believed only from these peers (the same variable gunicorn reads for X-Forwarded-Proto).
+FORWARDED_ALLOW_IPS = envlist("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# Messages ("Your comment was saved") live in the session, which has the __Host- cookie, not in a cookie of
+# their own.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -328,7 +345,10 @@ LOGIN_URL = "admin:login"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_invite_tokens": {"()": "consultation.logs.RedactInviteTokens"}},
+    "filters": {
+        "redact_invite_tokens": {"()": "consultation.logs.RedactInviteTokens"},
+        "without_traceback": {"()": "consultation.logs.WithoutTraceback"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_invite_tokens"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -336,5 +356,7 @@ LOGGING = {
         "django.server": {"level": "WARNING", "filters": ["redact_invite_tokens"]},
         "django.request": {"filters": ["redact_invite_tokens"]},
         "django.security.csrf": {"filters": ["redact_invite_tokens"]},
+        # A bad Host header is a one-line warning, not a 14-line traceback per request.
+        "django.security.DisallowedHost": {"filters": ["without_traceback", "redact_invite_tokens"]},
     },
 }

@@ -29,7 +29,10 @@ def client_ip(request: HttpRequest) -> str:
     settings.TRUSTED_PROXY_COUNT proxies are in front: each appends the address it saw, so the client is the
     entry that many places from the right; anything further left was written by the client and is ignored."""
     proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies > 0:
+    remote = request.META.get("REMOTE_ADDR", "")
+    # Only a request that came through one of the named proxies carries an X-Forwarded-For worth believing: a
+    # client that reaches the server directly would otherwise pick its own address, and escape every limit.
+    if proxies > 0 and is_trusted_proxy(remote):
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         forwarded = [part for part in forwarded if part]
         if len(forwarded) >= proxies:
@@ -59,6 +62,17 @@ def counter_key(scope: str, kind: str, value: str, limit: int, period: int, now:
     # Hashed: the value may be an address from X-Forwarded-For, which a cache key must not carry as it is.
     digest = hashlib.sha256(f"{scope}|{kind}|{value}|{limit}/{period}|{start}".encode()).hexdigest()
     return f"rl:{digest}"
+
+
+def is_trusted_proxy(address: str) -> bool:
+    """Whether `address` is one of settings.FORWARDED_ALLOW_IPS (the proxies gunicorn believes too; "*" is any)."""
+    allowed = settings.FORWARDED_ALLOW_IPS
+    return "*" in allowed or address in allowed
+
+
+def client_group(request: HttpRequest) -> str:
+    """The client as django-axes' lockout counts it: by the rate limits' address rule (an IPv6 /64 is one client)."""
+    return address_group(client_ip(request))
 
 
 def address_group(address: str) -> str:

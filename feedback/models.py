@@ -1,6 +1,7 @@
 """Consultations, their draft resources and guiding questions, and the participants' answers."""
 
 import hashlib
+import re
 import secrets
 import zoneinfo
 from datetime import datetime, timedelta
@@ -11,11 +12,20 @@ from django.core.files import File
 from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Left
+from django.db.models.functions import Left, Lower
 from django.db.models.lookups import Regex
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+
+# Characters that change how the text around them is shown (right-to-left overrides, embeddings, isolates) or that
+# a terminal acts on (escape and the other control characters): never part of a name or an organisation.
+UNSAFE_IN_NAMES = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def without_unsafe_characters(value: str) -> str:
+    """A name or organisation as staff may safely read it (admin, exports, a terminal)."""
+    return UNSAFE_IN_NAMES.sub("", value)
 
 
 def hash_token(token: str) -> str:
@@ -578,6 +588,15 @@ class Participant(models.Model):
         ordering = ["consultation", "name"]
         constraints = [
             models.UniqueConstraint(fields=["consultation", "email"], name="participant_email_unique"),
+            # Mail servers treat addresses alike whatever their case: one invitee, one participant.
+            models.UniqueConstraint(
+                "consultation",
+                Lower("email"),
+                name="participant_email_unique_ignoring_case",
+                violation_error_message=_(
+                    "This consultation already has a participant with this email address."
+                ),
+            ),
             models.UniqueConstraint(
                 fields=["token_hash"],
                 condition=~Q(token_hash=""),  # nosec B106  # the invite's SHA-256, no password
@@ -591,6 +610,10 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.organisation})" if self.organisation else self.name
+
+    def clean(self) -> None:
+        self.name = without_unsafe_characters(self.name)
+        self.organisation = without_unsafe_characters(self.organisation)
 
     @property
     def has_confirmed_profile(self) -> bool:

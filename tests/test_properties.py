@@ -310,13 +310,17 @@ def is_formula_like(cell: str) -> bool:
 @given(text=st.one_of(st.text(CHARACTERS), st.lists(st.one_of(TRICKY, SPACES, CHARACTERS)).map("".join)))
 @example(text="   =1")
 @example(text="'=1")
-def test_formula_safe_makes_any_text_inert_and_only_ever_adds_one_quote(text: str) -> None:
+def test_formula_safe_makes_any_text_inert_whatever_a_spreadsheet_splits_on_and_only_adds_quotes(
+    text: str,
+) -> None:
     safe = formula_safe(text)
 
     assert safe.startswith("'") or not is_formula_like(safe)
+    # Excel in French or Spanish settings splits on ";", others on "," or tab: no piece may start a formula.
+    for separator in (",", ";", "\t"):
+        for piece in safe.split(separator)[1:]:
+            assert not piece.lstrip(' \t\r\n"').startswith(("=", "+", "-", "@")), (separator, piece)
+    assert safe.replace("'", "") == text.replace("'", "")
     if is_formula_like(text):
-        assert safe == "'" + text
-        assert safe[1:] == text
-    else:
-        assert safe == text
+        assert safe.startswith("'")
     assert formula_safe(safe) == safe

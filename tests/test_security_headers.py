@@ -35,6 +35,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "consult.example.org",
     "SITE_URL": "https://consult.example.org",
     "CSRF_TRUSTED_ORIGINS": "https://consult.example.org",
+    "EMAIL_HOST": "smtp.example.org",
     "DJANGO_SETTINGS_MODULE": "consultation.settings",
     "ENV_FILE": "/nonexistent",
 }

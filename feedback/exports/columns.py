@@ -1,6 +1,8 @@
 """The export columns, profiles, shapes, formats and markers (a leaf: docs/EXPORTS.md documents them), and
 the formula guard every exported cell goes through."""
 
+import re
+
 from django.utils.translation import gettext_lazy as _
 
 PROFILES = ("identified", "pseudonymised", "chatham-house")
@@ -38,8 +40,17 @@ NOT_QUOTED_MARKER = _("[not to be quoted]")
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
+# A formula sign right after a character a spreadsheet may split a line on (comma, semicolon, tab), past white
+# space and quotes: Excel set to French or Spanish splits on ";" and would run the "=1+1" of "x;=1+1;y". The same pattern
+# (a PostgreSQL ARE as well as a Python one) runs in the COPY path, exports/postgres.py.
+AFTER_SEPARATOR = r'([,;\t][ \t\r\n"]*)(?=[=+@-])'
+AFTER_SEPARATOR_RE = re.compile(AFTER_SEPARATOR)
+
+
 def formula_safe(value: str) -> str:
-    """The cell text, prefixed with ' when a spreadsheet would evaluate it as a formula."""
+    """The cell text, with ' before anything a spreadsheet would evaluate as a formula: at the start of the
+    cell, and after any separator a spreadsheet might split the cell on."""
+    value = AFTER_SEPARATOR_RE.sub(r"\1'", value)
     if value.lstrip(" ").startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value

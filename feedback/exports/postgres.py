@@ -22,6 +22,7 @@ from django.db import connection
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
 from feedback.exports.columns import (
+    AFTER_SEPARATOR,
     FORMULA_TRIGGERS,
     HIDDEN_MARKER,
     LONG_COLUMNS,
@@ -125,9 +126,10 @@ def _answer_text(profile: str) -> str:
 
 def _formula_safe(cell: str) -> str:
     """SQL for exports.formula_safe(cell), with an empty cell turned into NULL (which COPY writes as nothing)."""
+    safe = f"regexp_replace({cell}, {{after_separator}}, E'\\\\1''', 'g')"
     return (
-        f"NULLIF(CASE WHEN left(ltrim({cell}, ' '), 1) = ANY({{triggers}}) THEN '''' || {cell} "
-        f"ELSE {cell} END, '')"
+        f"NULLIF(CASE WHEN left(ltrim({safe}, ' '), 1) = ANY({{triggers}}) THEN '''' || {safe} "
+        f"ELSE {safe} END, '')"
     )
 
 
@@ -177,6 +179,7 @@ def long_csv_select(consultation: Consultation, *, profile: str) -> str:
         hidden_marker=sql.Literal(str(HIDDEN_MARKER)),
         not_quoted_marker=sql.Literal(str(NOT_QUOTED_MARKER)),
         triggers=triggers,
+        after_separator=sql.Literal(AFTER_SEPARATOR),
         not_blank=sql.Literal(NOT_BLANK_RE),
     )
     if not supports_copy():

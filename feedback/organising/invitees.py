@@ -14,7 +14,7 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from feedback.models import Consultation, Participant
+from feedback.models import Consultation, Participant, without_unsafe_characters
 
 MAX_BYTES = 1024 * 1024
 
@@ -166,6 +166,8 @@ def validate_rows(
     good, bad = [], []
     for line, raw in rows:
         values = {column: str(raw.get(column, "")).strip() for column in COLUMNS}
+        values["name"] = without_unsafe_characters(values["name"]).strip()
+        values["organisation"] = without_unsafe_characters(values["organisation"]).strip()
         reasons = []
         if not values["name"]:
             reasons.append(_("Missing name."))

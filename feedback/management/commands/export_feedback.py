@@ -1,6 +1,7 @@
 """Export a consultation's feedback from the command line; the default output never reveals identities."""
 
 import getpass
+import re
 from argparse import ArgumentParser
 from typing import Any
 
@@ -75,9 +76,12 @@ class Command(BaseCommand):
             with open(output, "wb") as fh:
                 rows = write_export(export, file_format=file_format, fh=fh, bom=bom)
         else:
+            # On a terminal, escape and other control characters are shown, not obeyed: a participant's text must
+            # not move the cursor or retitle the window of whoever reads the export.
+            visible = self.stdout.isatty()
             # ending="": every chunk already carries its own line ends (CRLF in CSV).
             for chunk in export_text(export, file_format=file_format, bom=bom):
-                self.stdout.write(chunk, ending="")
+                self.stdout.write(shown_on_terminal(chunk) if visible else chunk, ending="")
             rows = export.row_count
         audit.record_export(
             actor=None,
@@ -96,3 +100,11 @@ class Command(BaseCommand):
             },
         )
         self.stderr.write(f"Wrote {rows} rows to {output or 'stdout'}")
+
+
+# Control characters a terminal acts on, bar tab, line feed and carriage return; and bidirectional overrides.
+TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown_on_terminal(text: str) -> str:
+    return TERMINAL_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
