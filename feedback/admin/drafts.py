@@ -1,31 +1,32 @@
 """Importing a draft in the admin: upload a DOCX, ODT, Markdown or HTML file, see its sections and numbered
 paragraphs (and, for a new version, how many comments would be found again), confirm to store it.
 
-Between preview and confirmation the file waits on the server under MEDIA_ROOT/drafts-pending, named by a random
+Between preview and confirmation the file waits in the media storage under drafts-pending/, named by a random
 token that travels to the browser signed: the confirmation reads that file again, never anything the browser
 sends back, and an edited, stale or someone else's token is refused."""
 
 import secrets
-import time
 from datetime import timedelta
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from feedback.admin.forms import DraftConfirmForm, DraftUploadForm
 from feedback.models import Consultation, Resource, ResourceParagraph
 from feedback.organising import versions
-from feedback.organising.drafts import Draft, DraftError, read_draft
+from feedback.organising.drafts import MAX_UPLOAD_BYTES, Draft, DraftError, read_draft
 
 DRAFT_PAYLOAD_SALT = "feedback.drafts"
 DRAFT_PAYLOAD_MAX_AGE = timedelta(hours=6)
@@ -34,32 +35,35 @@ PENDING_DIR = "drafts-pending"
 PREVIEW_PARAGRAPHS = 400
 
 
-def pending_dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / PENDING_DIR
-
-
 def _keep_pending(data: bytes, *, filename: str) -> str:
     """Store the uploaded bytes until confirmation; returns the random token naming them. Files older than a
-    preview may live are removed on the way (a preview nobody confirmed)."""
-    folder = pending_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    stale = time.time() - DRAFT_PAYLOAD_MAX_AGE.total_seconds()
-    for old in folder.iterdir():
+    preview may live are removed on the way (previews nobody confirmed)."""
+    stale = timezone.now() - DRAFT_PAYLOAD_MAX_AGE
+    try:
+        _folders, names = default_storage.listdir(PENDING_DIR)
+    except FileNotFoundError:
+        names = []
+    for name in names:
         try:
-            if old.stat().st_mtime < stale:
-                old.unlink()
+            if default_storage.get_modified_time(f"{PENDING_DIR}/{name}") < stale:
+                default_storage.delete(f"{PENDING_DIR}/{name}")
         except FileNotFoundError:  # another worker removed it first
             pass
     token = secrets.token_urlsafe(24)
-    (folder / f"{token}{PurePath(filename).suffix.lower()}").write_bytes(data)
+    default_storage.save(_pending_name(token, filename), ContentFile(data))
     return token
 
 
-def _pending_file(token: str, filename: str) -> Path:
+def _pending_name(token: str, filename: str) -> str:
     # The token is ours (signed), but it still only names a file inside the folder.
     if not token.replace("-", "").replace("_", "").isalnum():
         raise signing.BadSignature
-    return pending_dir() / f"{token}{PurePath(filename).suffix.lower()}"
+    return f"{PENDING_DIR}/{token}{PurePath(filename).suffix.lower()}"
+
+
+def _read_pending(name: str) -> bytes:
+    with default_storage.open(name, "rb") as fh:
+        return fh.read(MAX_UPLOAD_BYTES + 1)
 
 
 def _paragraph_rows(draft: Draft) -> tuple[list[dict[str, Any]], int]:
@@ -216,8 +220,8 @@ class DraftImportPages:
             )
             if data["user"] != request.user.pk or data["id"] != obj.pk:
                 raise signing.BadSignature
-            pending = _pending_file(data["token"], data["name"])
-            content = pending.read_bytes()
+            pending = _pending_name(data["token"], data["name"])
+            content = _read_pending(pending)
         except (signing.BadSignature, KeyError, TypeError, ValueError, OSError):
             error = _("The preview was changed or is too old. Upload the file again.")
             return self._draft_page(
@@ -249,7 +253,7 @@ class DraftImportPages:
                 form=DraftUploadForm(with_title=with_title),
                 error=" ".join(error.messages),
             )
-        pending.unlink(missing_ok=True)
+        default_storage.delete(pending)
         self.message_user(request, stored_message(stored), messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:feedback_resource_change", args=[stored.resource.pk]))
 

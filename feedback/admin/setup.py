@@ -209,6 +209,10 @@ class ResourceVersionInline(admin.TabularInline):
     def comments(self, obj: ResourceVersion) -> int:
         return obj.comment_count
 
+    def has_view_permission(self, request: HttpRequest, obj: Resource | None = None) -> bool:
+        # Versions are part of the resource: whoever may read the resource reads its versions.
+        return request.user.has_perm("feedback.view_resource")
+
     def has_add_permission(self, request: HttpRequest, obj: Resource | None = None) -> bool:
         return False
 
