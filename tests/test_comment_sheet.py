@@ -478,3 +478,38 @@ def test_an_exported_sheet_can_be_read_back_in(olga_client, consultation, commen
     )
 
     assert [row.text for row in read.rows] == ["A second thought."]
+
+
+# The reports, search and dashboard show where each comment points, its type and the proposed change
+
+
+def test_the_resolution_report_shows_anchor_quote_type_and_proposed_change(
+    olga_client, consultation, resource, commented, django_assert_max_num_queries
+):
+    url = f"/analysis/{consultation.slug}/resources/{resource.pk}/resolution/"
+    with django_assert_max_num_queries(12):
+        page = olga_client.get(url).content.decode()
+    rows = list(csv.reader(io.StringIO(olga_client.get(url[:-1] + ".csv").content.decode("utf-8-sig"))))
+
+    assert "3.2 ¶4" in page and "“every automated decision”" in page
+    assert "Technical" in page and "every automated decision with legal effect" in page
+    assert rows[0][-4:] == ["version", "quote", "comment_type", "proposed_change"]
+    assert ["1", "every automated decision", "te", "every automated decision with legal effect"] in [
+        row[-4:] for row in rows
+    ]
+
+
+def test_search_shows_anchor_quote_type_and_proposed_change(olga_client, consultation, commented):
+    page = olga_client.get(f"/analysis/{consultation.slug}/search/?q=broad").content.decode()
+
+    assert "3.2 ¶4 (v1)" in page
+    assert "“every automated decision”" in page
+    assert "Technical" in page
+    assert "every automated decision with legal effect" in page
+
+
+def test_the_dashboard_counts_comments_per_resource_by_type(olga_client, consultation, commented):
+    page = olga_client.get(f"/analysis/{consultation.slug}/").content.decode()
+
+    assert "Comments per resource, by type" in page
+    assert "Technical" in page and "Editorial" in page
