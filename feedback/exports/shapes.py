@@ -13,7 +13,9 @@ Profiles decide who is named in an export:
   "[hidden by moderator]" (that marker wins over the other).
 
 Comments on resources follow the answers, with the same rules: item_type "comment", no question, the resource
-title and the section heading (empty for a comment on the whole resource), and the comment text as the answer.
+title and the section heading (empty for a comment on the whole resource), and the comment text as the answer;
+the last columns say which version, where ("3.2 ¶4"), which quoted passage, the ISO type and the proposed change.
+The ``comments`` shape is the comment sheet: one row per comment, laid out as the ISO/IEC commenting template.
 
 In every profile organisation type and country are exported as codes, and every cell a spreadsheet would run
 as a formula is prefixed with ``'``. A moderator's redaction replaces the participant's words in every profile
