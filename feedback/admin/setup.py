@@ -174,55 +174,6 @@ class ConsultationAdmin(
         self.message_user(request, format_html(message, links), messages.SUCCESS)
 
 
-class ResourceVersionInline(admin.TabularInline):
-    """Every version of the draft with its size, read-only: versions are made by importing a file."""
-
-    model = ResourceVersion
-    fields = ["number", "source_name", "imported_at", "imported_by", "sections", "paragraphs", "comments"]
-    readonly_fields = fields
-    ordering = ["-number"]
-    extra = 0
-    can_delete = False
-    verbose_name_plural = _("versions (import a file to add one)")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ResourceVersion]:
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("imported_by")
-            .annotate(
-                section_count=Count("sections", distinct=True),
-                paragraph_count=Count("sections__paragraphs", distinct=True),
-                comment_count=Count("comments", distinct=True),
-            )
-        )
-
-    @admin.display(description=_("sections"))
-    def sections(self, obj: ResourceVersion) -> int:
-        return obj.section_count
-
-    @admin.display(description=_("paragraphs"))
-    def paragraphs(self, obj: ResourceVersion) -> int:
-        return obj.paragraph_count
-
-    @admin.display(description=_("comments"))
-    def comments(self, obj: ResourceVersion) -> int:
-        return obj.comment_count
-
-    def has_view_permission(self, request: HttpRequest, obj: Resource | None = None) -> bool:
-        # Versions are part of the resource: whoever may read the resource reads its versions.
-        return request.user.has_perm("feedback.view_resource")
-
-    def has_add_permission(self, request: HttpRequest, obj: Resource | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Resource | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Resource | None = None) -> bool:
-        return False
-
-
 class ResourceSectionInline(TranslationStackedInline):
     """The newest version's sections, for a draft typed in by hand (an imported one has numbered paragraphs)."""
 
@@ -240,8 +191,9 @@ class ResourceAdmin(ResourceDraftImport, TranslationAdmin):
     list_filter = ["category"]
     search_fields = in_every_language("title", "summary")
     form = ResourceForm
-    fields = ["title", "category", "version_label", "summary", "file"]
-    inlines = [ResourceVersionInline, ResourceSectionInline]
+    fields = ["title", "category", "version_label", "summary", "file", "versions"]
+    readonly_fields = ["versions"]
+    inlines = [ResourceSectionInline]
 
     def get_urls(self) -> list:
         return [*self.draft_urls(), *super().get_urls()]
@@ -275,6 +227,56 @@ class ResourceAdmin(ResourceDraftImport, TranslationAdmin):
                 newest_number=Subquery(newest.values("number")[:1]),
                 section_count=Coalesce(Subquery(sections, output_field=models.IntegerField()), 0),
             )
+        )
+
+    @admin.display(description=_("versions"))
+    def versions(self, obj: Resource) -> str:
+        """Every version with its size, newest first, in one query: versions are made by importing a file."""
+        if obj.pk is None:
+            return self.get_empty_value_display()
+        rows = (
+            obj.versions.select_related("imported_by")
+            .annotate(
+                section_count=Count("sections", distinct=True),
+                paragraph_count=Count("sections__paragraphs", distinct=True),
+                comment_count=Count("comments", distinct=True),
+            )
+            .order_by("-number")
+        )
+        body = format_html_join(
+            "",
+            "<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    version.number,
+                    version.source_name or "—",
+                    date_format(timezone.localtime(version.imported_at), "DATETIME_FORMAT"),
+                    version.imported_by or "—",
+                    version.section_count,
+                    version.paragraph_count,
+                    version.comment_count,
+                )
+                for version in rows
+            ),
+        )
+        head = format_html_join(
+            "",
+            '<th scope="col">{}</th>',
+            (
+                (label,)
+                for label in (
+                    _("Version"),
+                    _("Imported from"),
+                    _("Imported at"),
+                    _("Imported by"),
+                    _("Sections"),
+                    _("Paragraphs"),
+                    _("Comments"),
+                )
+            ),
+        )
+        return format_html(
+            '<table id="resource-versions"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', head, body
         )
 
     @admin.display(description=_("newest version"), ordering="newest_number")
