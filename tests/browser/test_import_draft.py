@@ -163,3 +163,52 @@ def test_a_hostile_draft_shows_its_message_and_stores_nothing(signed_in: Page, l
     expect(page.locator(".errorlist")).to_contain_text("really an HTML or XML text")
     assert axe_violations(page) == []
     assert not ResourceParagraph.objects.exists()
+
+
+def test_a_participant_uploads_a_comment_sheet_and_saves_it(page: Page, live_server, tmp_path):
+    consultation = Consultation.objects.create(
+        title="Technology providers",
+        slug="tech",
+        stakeholder_group="Technology providers",
+        opens_at=timezone.now() - timedelta(days=1),
+        closes_at=timezone.now() + timedelta(days=20),
+    )
+    from feedback.models import ConsultationResource, Resource
+
+    resource = Resource.objects.create(title="Principles", category="primary")
+    section = resource.sections.create(position=1, number="3.2", heading="Oversight")
+    section.paragraphs.create(number=1, text="Human oversight applies to every automated decision.")
+    ConsultationResource.objects.create(consultation=consultation, resource=resource, position=1)
+    participant = Participant(
+        consultation=consultation,
+        name="Amira Haddad",
+        email="amira@example.org",
+        consented_at=timezone.now(),
+        attribution=Participant.Attribution.NAMED,
+    )
+    token = participant.issue_token()
+    participant.save()
+    sheet = tmp_path / "comments.csv"
+    sheet.write_text(
+        "resource,clause,paragraph,quote,comment_type,comment,proposed_change\n"
+        "Principles,3.2,¶1,every automated decision,te,Too broad.,decisions with legal effect\n"
+        "Principles,9.9,,,ge,Nowhere.,\n"
+    )
+
+    page.goto(f"{live_server.url}/i/{token}/")
+    page.get_by_role("button", name="Continue to the consultation").click()
+    page.goto(f"{live_server.url}/c/tech/comment-sheet/")
+    assert axe_violations(page) == []
+    page.set_input_files("input[type=file]", str(sheet))
+    page.get_by_role("button", name="Preview").click()
+
+    expect(page.locator("#refused-rows")).to_contain_text("The resource has no section 9.9.")
+    expect(page.locator("#rows-to-store")).to_contain_text("3.2 ¶1")
+    assert axe_violations(page) == []
+    page.screenshot(
+        path=f"{SCREENSHOT_PREFIX}participant-sheet-preview-{page.viewport_name}.png", full_page=True
+    )
+    page.get_by_role("button", name="Save 1 comment").click()
+
+    expect(page.get_by_text("1 comment from your sheet is saved.")).to_be_visible()
+    assert Comment.objects.get().paragraph.text.startswith("Human oversight")
