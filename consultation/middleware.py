@@ -139,15 +139,9 @@ def expire_organiser_session(request: HttpRequest) -> None:
         session.set_expiry(int(min(settings.ORGANISER_SESSION_IDLE, remaining)))
 
 
-def accepts_files(view: Callable) -> Callable:
-    """Mark a view that takes file uploads: every other view of the site refuses a request carrying files."""
-    view.accepts_files = True
-    return view
-
-
 def expects_files(request: HttpRequest) -> bool:
     """Whether this request may carry files: a signed-in organiser in the admin (resource files, imports), or
-    a view marked with @accepts_files."""
+    a view marked with feedback.limits.accepts_files."""
     if request.path_info.startswith("/admin/") and not request.path_info.startswith("/admin/login/"):
         return request.user.is_authenticated and request.user.is_staff
     try:

@@ -164,3 +164,10 @@ def rate_limited(scope: str, *, as_json: bool = False) -> Callable:
         return wrapped
 
     return decorator
+
+
+def accepts_files(view: Callable) -> Callable:
+    """Mark a view that takes file uploads: every other page of the site refuses a request carrying files
+    before a byte of them is stored (consultation.middleware.RefuseUnexpectedFiles)."""
+    view.accepts_files = True
+    return view

@@ -1105,6 +1105,7 @@ class AuditEvent(models.Model):
         PERMISSION = "permission", _("Permission change")
         ERASE = "erase", _("Erasure")
         DRAFT = "draft", _("Draft import")
+        COMMENTS = "comments", _("Comments entered for a participant")
 
     at = models.DateTimeField(_("at"), default=timezone.now)
     actor = models.ForeignKey(

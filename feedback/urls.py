@@ -1,7 +1,7 @@
 from django.urls import path
 
 from feedback.analysis import views as analysis
-from feedback.participation import views
+from feedback.participation import sheet, views
 
 app_name = "feedback"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("c/<slug:slug>/resources/<int:resource_id>/", views.resource_detail, name="resource"),
     path("c/<slug:slug>/resources/<int:resource_id>/comment/", views.comment, name="comment"),
     path("c/<slug:slug>/resources/<int:resource_id>/file/", views.resource_file, name="resource-file"),
+    path("c/<slug:slug>/comment-sheet/", sheet.comment_sheet_upload, name="comment-sheet"),
+    path("c/<slug:slug>/comment-sheet/confirm/", sheet.comment_sheet_confirm, name="comment-sheet-confirm"),
     path("c/<slug:slug>/review/", views.review, name="review"),
     path("c/<slug:slug>/submit/", views.submit, name="submit"),
     path("c/<slug:slug>/receipt/", views.receipt, name="receipt"),

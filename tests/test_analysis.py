@@ -174,7 +174,8 @@ def test_theme_matrix_counts_tags_per_question_with_totals(answered, consultatio
 
 
 def test_comments_are_counted_per_resource_and_theme_without_hidden_ones(answered, consultation, resource):
-    assert dashboard.comments_per_resource(consultation).rows == [(str(resource), [1])]
+    # General, technical, editorial.
+    assert dashboard.comments_per_resource(consultation).rows == [(str(resource), [1, 0, 0])]
     assert dashboard.comments_per_theme(consultation).rows == [("1 Lawfulness", [1])]
 
 

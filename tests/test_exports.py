@@ -143,6 +143,11 @@ def test_row_shows_the_question_resource_codes_and_times(consultation, alice, qu
         "last_edited_at": "2022-11-04T08:30:00Z",
         "redacted": "",
         "language": "",
+        "version": "",
+        "anchor": "",
+        "quote": "",
+        "comment_type": "",
+        "proposed_change": "",
     }
     assert second["resource"] == "Principles for Responsible AI Innovation"
     assert second["status"] == "pending"

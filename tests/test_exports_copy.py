@@ -89,6 +89,9 @@ def nasty(consultation, resource, alice, bob) -> None:
     other.sections.create(position=1, heading='Zeta "quoted",\nheading')
     other.sections.create(position=2, heading="@second")
     ConsultationResource.objects.create(consultation=consultation, resource=other, position=2)
+    numbered = other.sections.create(position=3, number="3.2", heading="Numbered")
+    numbered.paragraphs.create(number=1, text="First, before the commented one.")
+    paragraph = numbered.paragraphs.create(number=4, kind="list_item", text='The =quoted, "passage"\nhere.')
     # A title that sorts before the fixture's resource, so comments are reordered by title, not by id.
     early = Resource.objects.create(title="Appendix", category=Resource.Category.SUPPORTING)
     ConsultationResource.objects.create(consultation=consultation, resource=early, position=3)
@@ -137,7 +140,7 @@ def nasty(consultation, resource, alice, bob) -> None:
             country="AE",
         ),
     ]
-    texts = iter(NASTY * 3)
+    texts = iter(NASTY * 4)
     for person_no, person in enumerate(people):
         for question in questions:
             if question.kind == Question.Kind.MULTIPLE_CHOICE:
@@ -157,6 +160,26 @@ def nasty(consultation, resource, alice, bob) -> None:
             response=person.response, resource=other, section=other.sections.get(position=1), text=next(texts)
         )
         Comment.objects.create(response=person.response, resource=early, text=next(texts))
+        # Anchored comments: two on the same paragraph (one quoting it), typed, with nasty proposed changes.
+        Comment.objects.create(
+            response=person.response,
+            resource=other,
+            section=numbered,
+            paragraph=paragraph,
+            quote=paragraph.text[4:20],
+            quote_start=4,
+            kind=Comment.Kind.TECHNICAL,
+            proposed_change=next(texts),
+            text=next(texts),
+        )
+        Comment.objects.create(
+            response=person.response,
+            resource=other,
+            section=numbered,
+            paragraph=paragraph,
+            kind=Comment.Kind.EDITORIAL,
+            text=next(texts),
+        )
         submit(person)
     response = alice.response
     response.submitted_at = datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=paris)
@@ -183,6 +206,9 @@ def nasty(consultation, resource, alice, bob) -> None:
     comments.filter(resource=resource, section=None, response__participant=bob).update(
         redacted_text="Redacted comment", status=Comment.Status.APPROVED
     )
+    comments.filter(kind=Comment.Kind.TECHNICAL, response__participant__in=people[:2]).update(
+        status=Comment.Status.HIDDEN
+    )
     comments.get(resource=early, response__participant=people[5]).themes.set([themes["_x"], themes["a10"]])
     # Not exported: a draft, and another consultation's participant.
     drafter = make_participant(consultation, "Drafty", "draft@example.org", attribution="named")
@@ -196,7 +222,10 @@ def test_copy_export_is_byte_for_byte_the_orm_export(consultation, nasty, profil
 
     produced, rows = copy_bytes(consultation, profile)
 
-    assert expected_rows == 6 * 4 + 6 * 5 - 1  # six people, four answers and five comments, one comment empty
+    # Six people, four answers and seven comments each, one comment empty.
+    assert expected_rows == 6 * 4 + 6 * 7 - 1
+    assert "3.2 ¶4" in expected.decode()
+    assert ",te," in expected.decode() and ",ed," in expected.decode()
     assert produced.decode().splitlines()[:2] == expected.decode().splitlines()[:2]
     assert produced == expected
     assert rows == expected_rows
@@ -228,7 +257,7 @@ def test_copy_export_of_a_consultation_without_submissions_is_just_the_header(co
     assert rows == 0
     assert produced == orm_bytes(consultation, "pseudonymised")[0]
     assert produced.startswith(b"consultation,participant,organisation,")
-    assert produced.endswith(b",redacted,language\r\n")
+    assert produced.endswith(b",redacted,language,version,anchor,quote,comment_type,proposed_change\r\n")
 
 
 def test_copy_export_select_is_one_line_that_psql_copy_can_run(consultation, nasty):

@@ -85,6 +85,13 @@ SITE_CASES = [
     ("feedback:resource-file", {"slug": "own", "resource_id": "resource"}, "get", expect(404, alice=200)),
     ("feedback:resource-file", {"slug": "own", "resource_id": "other_resource"}, "get", expect(404)),
     ("feedback:resource-file", {"slug": "other", "resource_id": "resource"}, "get", expect(404)),
+    # The comment sheet upload: alice's own page; carol must confirm her profile first; a bad confirmation is 400.
+    ("feedback:comment-sheet", {"slug": "own"}, "get", expect(404, alice=200)),
+    ("feedback:comment-sheet", {"slug": "other"}, "get", expect(404, carol=302)),
+    ("feedback:comment-sheet", {"slug": "own"}, "post", expect(404, alice=200)),
+    ("feedback:comment-sheet-confirm", {"slug": "own"}, "get", expect(405)),
+    ("feedback:comment-sheet-confirm", {"slug": "own"}, "post", expect(404, alice=400)),
+    ("feedback:comment-sheet-confirm", {"slug": "other"}, "post", expect(404, carol=302)),
     ("feedback:review", {"slug": "own"}, "get", expect(404, alice=200)),
     ("feedback:review", {"slug": "other"}, "get", expect(404, carol=200)),
     # Not submitted yet: sent to the review page.
@@ -175,6 +182,34 @@ ADMIN_CUSTOM = [
         "admin:feedback_consultation_export",
         {"object_id": "consultation"},
         expect(403, **SIGNED_OUT, olga=200, ann=200),
+    ),
+    # Importing drafts needs add_resource (a new resource) or change_resource (a new text): organisers only.
+    (
+        "admin:feedback_consultation_import_draft",
+        {"object_id": "consultation"},
+        expect(403, **SIGNED_OUT, olga=200),
+    ),
+    (
+        "admin:feedback_consultation_import_draft_confirm",
+        {"object_id": "consultation"},
+        expect(403, **SIGNED_OUT, olga=302),
+    ),
+    ("admin:feedback_resource_import_draft", {"object_id": "resource"}, expect(403, **SIGNED_OUT, olga=200)),
+    (
+        "admin:feedback_resource_import_draft_confirm",
+        {"object_id": "resource"},
+        expect(403, **SIGNED_OUT, olga=302),
+    ),
+    # Entering a participant's comment sheet needs add_comment: organisers only.
+    (
+        "admin:feedback_consultation_comment_sheet",
+        {"object_id": "consultation"},
+        expect(403, **SIGNED_OUT, olga=200),
+    ),
+    (
+        "admin:feedback_consultation_comment_sheet_confirm",
+        {"object_id": "consultation"},
+        expect(403, **SIGNED_OUT, olga=302),
     ),
     ("admin:feedback_participant_import", {}, expect(403, **SIGNED_OUT, olga=200)),
     ("admin:feedback_participant_import_confirm", {}, expect(403, **SIGNED_OUT, olga=302)),

@@ -18,7 +18,9 @@ from feedback.models import (
     Resource,
     Theme,
 )
-from feedback.organising import invitees
+from feedback.organising import comment_sheet, invitees
+from feedback.organising.drafts import FORMATS as DRAFT_FORMATS
+from feedback.organising.drafts import MAX_UPLOAD_BYTES as DRAFT_MAX_BYTES
 
 # The organisers' forms in the admin
 
@@ -128,6 +130,7 @@ class ExportForm(forms.Form):
         choices=[
             ("long", _("Long: one row per answer or comment")),
             ("wide", _("Wide: one row per participant, one column per question")),
+            ("comments", _("Comment sheet: one row per comment, as the ISO/IEC commenting template")),
         ],
         initial="long",
     )
@@ -220,6 +223,81 @@ class ExportForm(forms.Form):
             submitted_from=data["submitted_from"],
             submitted_to=data["submitted_to"],
         )
+
+
+# Drafts and comment sheets
+
+
+class DraftUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Draft"),
+        help_text=_(
+            "Word (.docx), OpenDocument (.odt), Markdown (.md) or HTML (.html), up to 20 MB. Headings become "
+            "numbered sections (1, 1.2, 1.2.3) and every paragraph, list item, table row and caption a "
+            "numbered paragraph (¶1, ¶2, ...)."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(DRAFT_FORMATS)}),
+    )
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=Resource._meta.get_field("title").max_length,
+        required=False,
+        help_text=_("Empty: the document's own title, else its first heading."),
+    )
+
+    def __init__(self, *args: Any, with_title: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not with_title:
+            del self.fields["title"]
+
+    def clean_file(self) -> Any:
+        file = self.cleaned_data["file"]
+        # Refused on its announced size, before a byte of it is read.
+        if file.size > DRAFT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(size)d MB, the most a draft may be."),
+                code="too_large",
+                params={"size": DRAFT_MAX_BYTES // (1024 * 1024)},
+            )
+        return file
+
+
+class DraftConfirmForm(forms.Form):
+    payload = forms.CharField(widget=forms.HiddenInput)
+
+
+class CommentSheetUploadForm(forms.Form):
+    """An organiser enters a participant's offline comment sheet on their behalf."""
+
+    participant = forms.ModelChoiceField(
+        label=_("Participant"),
+        queryset=Participant.objects.none(),
+        help_text=_("The comments are stored as theirs; the audit trail records that you entered them."),
+    )
+    file = forms.FileField(
+        label=_("Comment sheet"),
+        help_text=_(
+            "CSV (UTF-8) or XLSX with the comment sheet's columns: resource, version, clause, paragraph, quote, "
+            "comment_type (ge, te or ed), comment, proposed_change. Up to 2 MB and 2,000 rows."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+    def __init__(self, *args: Any, consultation: Consultation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["participant"].queryset = consultation.participants.filter(is_erased=False).order_by(
+            "name"
+        )
+
+    def clean_file(self) -> Any:
+        file = self.cleaned_data["file"]
+        if file.size > comment_sheet.MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(size)d MB."),
+                code="too_large",
+                params={"size": comment_sheet.MAX_BYTES // (1024 * 1024)},
+            )
+        return file
 
 
 class EraseForm(forms.Form):

@@ -23,16 +23,21 @@ from django.utils.translation import ngettext, ngettext_lazy
 from feedback.admin.common import EXCERPT_CHARS, record_form_change
 from feedback.admin.exports import ExportPermissions, export_response
 from feedback.admin.forms import RedactionForm, ThemeChoiceForm
+from feedback.exports.columns import COMMENT_TYPE_CODES
+from feedback.exports.shapes import anchor_label
 from feedback.models import (
     Answer,
     AuditEvent,
     Comment,
     Consultation,
     Moderated,
+    ResourceVersion,
     Theme,
 )
 from feedback.organising import moderation
 from feedback.roles import sees_identities
+
+QUOTE_EXCERPT_CHARS = 60
 
 # Coding and redaction, shared by the answer and comment queues
 
@@ -223,6 +228,28 @@ class CodingAndRedaction:
             "count": queryset.count() if select_across else len(selected),
         }
         return TemplateResponse(request, "admin/feedback/tag_themes.html", context)
+
+
+class VersionFilter(admin.SimpleListFilter):
+    """Comments on version n of their resource (with the resource filter: of that resource)."""
+
+    title = _("version")
+    parameter_name = "version"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        numbers = (
+            ResourceVersion.objects.filter(comments__isnull=False)
+            .order_by("number")
+            .values_list("number", flat=True)
+            .distinct()
+        )
+        return [(str(number), f"v{number}") for number in numbers]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Comment]) -> QuerySet[Comment]:
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(version__number=int(value))
+        return queryset
 
 
 class ModerationStatusFilter(admin.SimpleListFilter):
@@ -506,6 +533,7 @@ class CommentAdmin(ModerationQueue):
     list_display = [
         "resource_title",
         "place",
+        "kind_code",
         "participant",
         "excerpt",
         "status",
@@ -519,17 +547,29 @@ class CommentAdmin(ModerationQueue):
         ModerationStatusFilter,
         "response__participant__consultation",
         "resource",
+        VersionFilter,
+        "kind",
         ThemeFilter,
         "disposition",
         "response__status",
     ]
-    search_fields = ["text", "organiser_reply", "response__participant__name"]
-    list_select_related = ["resource", "section", "response__participant__consultation", "moderated_by"]
+    search_fields = ["text", "proposed_change", "quote", "organiser_reply", "response__participant__name"]
+    list_select_related = [
+        "resource",
+        "version",
+        "section",
+        "paragraph",
+        "response__participant__consultation",
+        "moderated_by",
+    ]
     fields = [
         "resource",
-        "section",
+        "version",
+        "anchor",
+        "kind",
         "response",
         "text",
+        "proposed_change",
         "status",
         "moderator_note",
         "themes",
@@ -544,9 +584,12 @@ class CommentAdmin(ModerationQueue):
     # Organisers never rewrite a participant's words; they moderate, annotate and reply to them.
     readonly_fields = [
         "resource",
-        "section",
+        "version",
+        "anchor",
+        "kind",
         "response",
         "text",
+        "proposed_change",
         "redaction",
         "moderated_by",
         "moderated_at",
@@ -560,11 +603,53 @@ class CommentAdmin(ModerationQueue):
 
     @admin.display(description=_("on"), ordering="section__position")
     def place(self, obj: Comment) -> str:
-        return obj.place
+        """Version, "3.2 ¶4" and the start of the quoted passage, from the joined rows (no query per row)."""
+        label = anchor_label(obj) or str(_("Whole resource"))
+        cell = format_html('<span class="anchor-label">v{} · {}</span>', obj.version.number, label)
+        if obj.quote:
+            cell = format_html(
+                '{}<br><q class="quoted-passage" title="{}">{}</q>',
+                cell,
+                Truncator(obj.quote).chars(500),
+                Truncator(obj.quote).chars(QUOTE_EXCERPT_CHARS),
+            )
+        return cell
+
+    @admin.display(description=_("type"), ordering="kind")
+    def kind_code(self, obj: Comment) -> str:
+        return format_html(
+            '<abbr title="{}">{}</abbr>', obj.get_kind_display(), COMMENT_TYPE_CODES.get(obj.kind, obj.kind)
+        )
 
     @admin.display(description=_("comment"))
     def excerpt(self, obj: Comment) -> str:
-        return excerpt_cell(obj)
+        cell = excerpt_cell(obj)
+        if obj.proposed_change:
+            cell = format_html(
+                '{}<br><span class="proposed-change">{} {}</span>',
+                cell,
+                _("Proposed:"),
+                Truncator(obj.proposed_change).chars(QUOTE_EXCERPT_CHARS),
+            )
+        return cell
+
+    @admin.display(description=_("where"))
+    def anchor(self, obj: Comment) -> str:
+        """The change form's anchor: section, paragraph and the quoted passage in its context."""
+        if obj.section_id is None:
+            return str(_("The whole resource"))
+        where = (
+            format_html("{} · {}", obj.place, obj.section.heading) if obj.paragraph_id else str(obj.section)
+        )
+        if not obj.quote:
+            return where
+        return format_html(
+            '{}<blockquote class="quoted-passage">…{}<mark>{}</mark>{}…</blockquote>',
+            where,
+            obj.quote_prefix,
+            obj.quote,
+            obj.quote_suffix,
+        )
 
     def exported(self, queryset: QuerySet[Comment]) -> tuple[QuerySet[Answer], QuerySet[Comment]]:
         return Answer.objects.none(), queryset

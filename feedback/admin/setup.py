@@ -17,8 +17,10 @@ from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 
 from feedback.admin.common import EXCERPT_CHARS, in_every_language
+from feedback.admin.drafts import ConsultationDraftImport, ResourceDraftImport
 from feedback.admin.exports import ConsultationExportPage
 from feedback.admin.forms import ResourceForm
+from feedback.admin.sheets import ConsultationCommentSheet
 from feedback.models import (
     Answer,
     Codebook,
@@ -28,6 +30,7 @@ from feedback.models import (
     Question,
     Resource,
     ResourceSection,
+    ResourceVersion,
     Response,
     Theme,
 )
@@ -54,7 +57,9 @@ class QuestionInline(TranslationTabularInline):
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(ConsultationExportPage, TranslationAdmin):
+class ConsultationAdmin(
+    ConsultationDraftImport, ConsultationCommentSheet, ConsultationExportPage, TranslationAdmin
+):
     list_display = [
         "title",
         "stakeholder_group",
@@ -99,6 +104,9 @@ class ConsultationAdmin(ConsultationExportPage, TranslationAdmin):
     ]
     inlines = [ConsultationResourceInline, QuestionInline]
     actions = ["duplicate", "export_answers_csv", "export_pseudonymised_csv"]
+
+    def get_urls(self) -> list:
+        return [*self.draft_urls(), *self.comment_sheet_urls(), *super().get_urls()]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Consultation]:
         return (
@@ -167,24 +175,113 @@ class ConsultationAdmin(ConsultationExportPage, TranslationAdmin):
 
 
 class ResourceSectionInline(TranslationStackedInline):
+    """The newest version's sections, for a draft typed in by hand (an imported one has numbered paragraphs)."""
+
     model = ResourceSection
-    fields = ["position", "heading", "body"]
+    fields = ["position", "number", "heading", "body"]
     ordering = ["position"]
     extra = 0
+    verbose_name_plural = _("sections of the newest version")
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 80})}}
 
 
 @admin.register(Resource)
-class ResourceAdmin(TranslationAdmin):
-    list_display = ["title", "category", "version_label", "section_count"]
+class ResourceAdmin(ResourceDraftImport, TranslationAdmin):
+    list_display = ["title", "category", "version_label", "newest_version", "section_count"]
     list_filter = ["category"]
     search_fields = in_every_language("title", "summary")
     form = ResourceForm
-    fields = ["title", "category", "version_label", "summary", "file"]
+    fields = ["title", "category", "version_label", "summary", "file", "versions"]
+    readonly_fields = ["versions"]
     inlines = [ResourceSectionInline]
 
+    def get_urls(self) -> list:
+        return [*self.draft_urls(), *super().get_urls()]
+
+    def get_formset_kwargs(
+        self, request: HttpRequest, obj: Resource, inline: admin.options.InlineModelAdmin, prefix: str
+    ) -> dict:
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, ResourceSectionInline) and obj.pk is not None:
+            # Sections of earlier versions stay as they were: comments on them point at their words.
+            newest = obj.versions.order_by("-number").values("pk")[:1]
+            kwargs["queryset"] = kwargs["queryset"].filter(version__in=newest)
+        return kwargs
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Resource]:
-        return super().get_queryset(request).annotate(section_count=Count("sections"))
+        newest = ResourceVersion.objects.filter(resource=OuterRef("pk")).order_by("-number")
+        newest_of_outer = ResourceVersion.objects.filter(resource=OuterRef(OuterRef("pk"))).order_by(
+            "-number"
+        )
+        sections = (
+            ResourceSection.objects.filter(version=Subquery(newest_of_outer.values("pk")[:1]))
+            .order_by()
+            .values("version")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                newest_number=Subquery(newest.values("number")[:1]),
+                section_count=Coalesce(Subquery(sections, output_field=models.IntegerField()), 0),
+            )
+        )
+
+    @admin.display(description=_("versions"))
+    def versions(self, obj: Resource) -> str:
+        """Every version with its size, newest first, in one query: versions are made by importing a file."""
+        if obj.pk is None:
+            return self.get_empty_value_display()
+        rows = (
+            obj.versions.select_related("imported_by")
+            .annotate(
+                section_count=Count("sections", distinct=True),
+                paragraph_count=Count("sections__paragraphs", distinct=True),
+                comment_count=Count("comments", distinct=True),
+            )
+            .order_by("-number")
+        )
+        body = format_html_join(
+            "",
+            "<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    version.number,
+                    version.source_name or "—",
+                    date_format(timezone.localtime(version.imported_at), "DATETIME_FORMAT"),
+                    version.imported_by or "—",
+                    version.section_count,
+                    version.paragraph_count,
+                    version.comment_count,
+                )
+                for version in rows
+            ),
+        )
+        head = format_html_join(
+            "",
+            '<th scope="col">{}</th>',
+            (
+                (label,)
+                for label in (
+                    _("Version"),
+                    _("Imported from"),
+                    _("Imported at"),
+                    _("Imported by"),
+                    _("Sections"),
+                    _("Paragraphs"),
+                    _("Comments"),
+                )
+            ),
+        )
+        return format_html(
+            '<table id="resource-versions"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', head, body
+        )
+
+    @admin.display(description=_("newest version"), ordering="newest_number")
+    def newest_version(self, obj: Resource) -> int | None:
+        return obj.newest_number
 
     @admin.display(description=_("sections"), ordering="section_count")
     def section_count(self, obj: Resource) -> int:

@@ -304,21 +304,26 @@ def theme_chart(matrix: ThemeMatrix) -> Chart:
 
 
 def comments_per_resource(consultation: Consultation) -> Chart:
-    """Counted comments on each of the consultation's resources, in the consultation's order. Two queries."""
-    counts = dict(
-        counted_comments(consultation)
+    """Counted comments on each of the consultation's resources by type (general, technical, editorial), in the
+    consultation's order. Two queries."""
+    counts = {
+        (resource_id, kind): n
+        for resource_id, kind, n in counted_comments(consultation)
         .order_by()
-        .values("resource_id")
+        .values("resource_id", "kind")
         .annotate(n=Count("pk"))
-        .values_list("resource_id", "n")
-    )
+        .values_list("resource_id", "kind", "n")
+    }
     links = ConsultationResource.objects.filter(consultation=consultation).select_related("resource")
     resources = [link.resource for link in links.order_by("position")]
     return Chart(
         "chart-comments-resources",
-        _("Comments per resource"),
+        _("Comments per resource, by type"),
         [str(resource) for resource in resources],
-        [(_("Comments"), [counts.get(resource.pk, 0) for resource in resources])],
+        [
+            (label, [counts.get((resource.pk, kind), 0) for resource in resources])
+            for kind, label in Comment.Kind.choices
+        ],
         horizontal=True,
     )
 

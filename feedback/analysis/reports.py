@@ -27,7 +27,7 @@ from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy
 
-from feedback.exports.columns import HIDDEN_MARKER, formula_safe
+from feedback.exports.columns import COMMENT_TYPE_CODES, HIDDEN_MARKER, formula_safe
 from feedback.models import (
     Answer,
     Comment,
@@ -273,18 +273,43 @@ def resolution_comments(consultation: Consultation, resource: Resource) -> Query
         Comment.objects.filter(response__participant__consultation=consultation, resource=resource)
         .submitted()
         .non_empty()
-        .select_related("section", "response__participant")
-        .order_by("resource_id", F("section__position").asc(nulls_first=True), "id")
+        .select_related("section", "version", "paragraph__section", "response__participant")
+        .order_by(
+            "resource_id",
+            "version__number",
+            F("section__position").asc(nulls_first=True),
+            F("paragraph__number").asc(nulls_first=True),
+            F("quote_start").asc(nulls_first=True),
+            "id",
+        )
     )
 
 
-RESOLUTION_COLUMNS = ["participant", "section", "status", "disposition", "organisers_reply", "comment"]
+RESOLUTION_COLUMNS = [
+    "participant",
+    "section",
+    "status",
+    "disposition",
+    "organisers_reply",
+    "comment",
+    "version",
+    "quote",
+    "comment_type",
+    "proposed_change",
+]
 
 
 def resolution_text(comment: Comment) -> str:
     if comment.status == Comment.Status.HIDDEN:
         return str(HIDDEN_MARKER)
     return comment.shown_value()
+
+
+def resolution_change(comment: Comment) -> str:
+    """The proposed change, withheld like the comment when a moderator hid it."""
+    if comment.status == Comment.Status.HIDDEN and comment.proposed_change:
+        return str(HIDDEN_MARKER)
+    return comment.proposed_change
 
 
 def resolution_rows(comments: Iterable[Comment]) -> Iterator[list[str]]:
@@ -296,6 +321,10 @@ def resolution_rows(comments: Iterable[Comment]) -> Iterator[list[str]]:
             str(comment.get_disposition_display()) if comment.disposition else "",
             comment.organiser_reply,
             resolution_text(comment),
+            str(comment.version.number),
+            comment.quote,
+            COMMENT_TYPE_CODES.get(comment.kind, comment.kind),
+            resolution_change(comment),
         ]
 
 

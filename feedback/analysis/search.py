@@ -104,7 +104,7 @@ def search_items(rows: list[tuple]) -> list[Answer | Comment]:
         themes
     )
     comments = Comment.objects.select_related(
-        "resource", "section", "response__participant"
+        "resource", "section", "version", "paragraph__section", "response__participant"
     ).prefetch_related(themes)
     found: dict[tuple[str, int], Answer | Comment] = {}
     if answer_ids:

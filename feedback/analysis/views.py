@@ -152,7 +152,10 @@ def resolution_report(request: HttpRequest, slug: str, resource_id: int) -> Http
     context = {
         "consultation": consultation,
         "resource": resource,
-        "rows": [(comment, reports.resolution_text(comment)) for comment in comments],
+        "rows": [
+            (comment, reports.resolution_text(comment), reports.resolution_change(comment))
+            for comment in comments
+        ],
     }
     return render(request, "feedback/reports/resolution.html", context)
 

@@ -27,7 +27,34 @@ LONG_COLUMNS = [
     "last_edited_at",
     "redacted",
     "language",
+    # Comments only (empty for answers): where in the draft, what it quotes, ISO type, the proposed change.
+    "version",
+    "anchor",
+    "quote",
+    "comment_type",
+    "proposed_change",
 ]
+
+
+# The comment sheet: one row per comment, laid out like the ISO/IEC commenting template.
+SHEET_COLUMNS = [
+    "participant",
+    "organisation",
+    "resource",
+    "version",
+    "clause",
+    "paragraph",
+    "quote",
+    "comment_type",
+    "comment",
+    "proposed_change",
+    "observations",
+    "disposition",
+]
+
+
+# The ISO/IEC template's codes for the types of comment (Comment.Kind).
+COMMENT_TYPE_CODES = {"general": "ge", "technical": "te", "editorial": "ed"}
 
 
 HIDDEN_MARKER = _("[hidden by moderator]")
@@ -63,7 +90,7 @@ def check_profile(profile: str) -> None:
 
 # Filters, shapes and formats shared by the admin export page, the admin actions and the command.
 
-SHAPES = ("long", "wide")
+SHAPES = ("long", "wide", "comments")
 
 
 FORMATS = ("csv", "xlsx", "json")

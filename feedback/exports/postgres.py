@@ -23,6 +23,7 @@ from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
 from feedback.exports.columns import (
     AFTER_SEPARATOR,
+    COMMENT_TYPE_CODES,
     FORMULA_TRIGGERS,
     HIDDEN_MARKER,
     LONG_COLUMNS,
@@ -39,7 +40,8 @@ BLOCK_BYTES = 256 * 1024
 # for_export(); `kind` and the *_key columns only order the rows and are not exported.
 ITEMS = """
 SELECT 0 AS kind, p.id AS participant_key, q.number AS question_key, NULL::text AS title_key,
-       NULL::bigint AS resource_key, NULL::integer AS section_key,
+       NULL::bigint AS resource_key, NULL::integer AS section_key, NULL::integer AS paragraph_key,
+       a.id AS item_key,
        c.slug, p.name, p.pseudonym, p.organisation, p.organisation_type, p.country, p.attribution,
        'answer' AS item_type, q.number::text AS question_no, q.text_en AS question, qr.title_en AS resource,
        NULL::text AS section, a.status, a.redacted_text,
@@ -51,7 +53,9 @@ SELECT 0 AS kind, p.id AS participant_key, q.number AS question_key, NULL::text 
        (SELECT string_agg(t.code, '; ' ORDER BY t.code COLLATE "C")
         FROM feedback_answer_themes tag JOIN feedback_theme t ON t.id = tag.theme_id
         WHERE tag.answer_id = a.id) AS themes,
-       r.submitted_at, r.last_edited_at, a.language
+       r.submitted_at, r.last_edited_at, a.language,
+       NULL::text AS version, NULL::text AS anchor, NULL::text AS quote, NULL::text AS kind_code,
+       NULL::text AS proposed_change
 FROM feedback_answer a
 JOIN feedback_response r ON r.id = a.response_id
 JOIN feedback_participant p ON p.id = r.participant_id
@@ -61,19 +65,27 @@ LEFT JOIN feedback_resource qr ON qr.id = q.resource_id
 WHERE p.consultation_id = {consultation} AND r.status = {submitted} AND NOT p.is_erased
   AND (a.text ~ {not_blank} OR a.selected <> '[]'::jsonb)
 UNION ALL
-SELECT 1, p.id, NULL, cr.title_en, cr.id, s.position,
+SELECT 1, p.id, NULL, cr.title_en, cr.id, s.position, pg.number, m.id,
        c.slug, p.name, p.pseudonym, p.organisation, p.organisation_type, p.country, p.attribution,
        'comment', NULL, NULL, cr.title_en, s.heading_en, m.status, m.redacted_text, m.text,
        (SELECT string_agg(t.code, '; ' ORDER BY t.code COLLATE "C")
         FROM feedback_comment_themes tag JOIN feedback_theme t ON t.id = tag.theme_id
         WHERE tag.comment_id = m.id),
-       r.submitted_at, r.last_edited_at, m.language
+       r.submitted_at, r.last_edited_at, m.language,
+       v.number::text,
+       CASE WHEN s.id IS NULL THEN NULL
+            WHEN pg.id IS NULL THEN COALESCE(NULLIF(s.number, ''), s.position::text)
+            ELSE COALESCE(NULLIF(s.number, ''), s.position::text) || ' ¶' || pg.number::text
+       END,
+       m.quote, {kind_codes}, m.proposed_change
 FROM feedback_comment m
 JOIN feedback_response r ON r.id = m.response_id
 JOIN feedback_participant p ON p.id = r.participant_id
 JOIN feedback_consultation c ON c.id = p.consultation_id
 JOIN feedback_resource cr ON cr.id = m.resource_id
+JOIN feedback_resourceversion v ON v.id = m.version_id
 LEFT JOIN feedback_resourcesection s ON s.id = m.section_id
+LEFT JOIN feedback_resourceparagraph pg ON pg.id = m.paragraph_id
 WHERE p.consultation_id = {consultation} AND r.status = {submitted} AND NOT p.is_erased
   AND m.text ~ {not_blank}
 """
@@ -83,7 +95,7 @@ SELECT = """
 SELECT {cells}
 FROM ({items}) item
 ORDER BY item.kind, item.participant_key, item.question_key, item.title_key, item.resource_key,
-         item.section_key NULLS FIRST
+         item.section_key NULLS FIRST, item.paragraph_key NULLS FIRST, item.item_key
 """
 
 
@@ -109,9 +121,8 @@ def _who(profile: str) -> tuple[str, str]:
     return "item.pseudonym", "NULL"
 
 
-def _answer_text(profile: str) -> str:
-    """SQL for the answer cell of the profile, as exports._answer_text decides it."""
-    shown = "COALESCE(NULLIF(item.redacted_text, ''), item.display)"
+def _answer_text(profile: str, shown: str = "COALESCE(NULLIF(item.redacted_text, ''), item.display)") -> str:
+    """SQL for the answer cell of the profile, as exports._answer_text decides it (`shown`: the words)."""
     if profile == "identified":
         return shown
     hidden = f"WHEN item.status = '{Moderated.Status.HIDDEN.value}' THEN {{hidden_marker}}"
@@ -122,6 +133,17 @@ def _answer_text(profile: str) -> str:
             f"ELSE {shown} END"
         )
     return f"CASE {hidden} ELSE {shown} END"
+
+
+def _proposed_change(profile: str) -> str:
+    """SQL for the proposed change cell, as exports._proposed_change decides it."""
+    return f"CASE WHEN COALESCE(item.proposed_change, '') = '' THEN NULL ELSE {_answer_text(profile, shown='item.proposed_change')} END"
+
+
+def _kind_codes() -> str:
+    """SQL for the ISO code of m.kind (COMMENT_TYPE_CODES); the values are fixed words, inlined."""
+    cases = " ".join(f"WHEN '{kind}' THEN '{code}'" for kind, code in COMMENT_TYPE_CODES.items())
+    return f"CASE m.kind {cases} ELSE m.kind END"
 
 
 def _formula_safe(cell: str) -> str:
@@ -154,6 +176,11 @@ def _cells(profile: str) -> str:
         "last_edited_at": ISO_UTC.format("item.last_edited_at"),
         "redacted": "CASE WHEN item.redacted_text <> '' THEN 'yes' END",
         "language": "item.language",
+        "version": "item.version",
+        "anchor": "item.anchor",
+        "quote": "item.quote",
+        "comment_type": "item.kind_code",
+        "proposed_change": _proposed_change(profile),
     }
     if list(cells) != LONG_COLUMNS:
         raise RuntimeError("the COPY export is out of step with exports.LONG_COLUMNS")
@@ -168,7 +195,8 @@ def long_csv_select(consultation: Consultation, *, profile: str) -> str:
     from psycopg import sql
 
     check_profile(profile)
-    template = " ".join(SELECT.format(cells=_cells(profile), items=ITEMS).split())
+    items = ITEMS.replace("{kind_codes}", _kind_codes())
+    template = " ".join(SELECT.format(cells=_cells(profile), items=items).split())
     # chr() rather than string literals: tab, CR and LF inside a literal would break the one-line form.
     triggers = sql.SQL("ARRAY[{}]").format(
         sql.SQL(", ").join(sql.SQL("chr({})").format(ord(char)) for char in FORMULA_TRIGGERS)

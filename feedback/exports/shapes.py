@@ -13,7 +13,9 @@ Profiles decide who is named in an export:
   "[hidden by moderator]" (that marker wins over the other).
 
 Comments on resources follow the answers, with the same rules: item_type "comment", no question, the resource
-title and the section heading (empty for a comment on the whole resource), and the comment text as the answer.
+title and the section heading (empty for a comment on the whole resource), and the comment text as the answer;
+the last columns say which version, where ("3.2 ¶4"), which quoted passage, the ISO type and the proposed change.
+The ``comments`` shape is the comment sheet: one row per comment, laid out as the ISO/IEC commenting template.
 
 In every profile organisation type and country are exported as codes, and every cell a spreadsheet would run
 as a formula is prefixed with ``'``. A moderator's redaction replaces the participant's words in every profile
@@ -26,13 +28,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from feedback.exports.columns import (
+    COMMENT_TYPE_CODES,
     HIDDEN_MARKER,
     LONG_COLUMNS,
     NOT_QUOTED_MARKER,
     SHAPES,
+    SHEET_COLUMNS,
     WIDE_HEAD_COLUMNS,
     WIDE_TAIL_COLUMNS,
     check_profile,
@@ -43,7 +47,13 @@ from feedback.models import Answer, Comment, Consultation, Participant, Question
 EXPORT_RELATED = ("question__resource", "response__participant__consultation")
 
 
-COMMENT_EXPORT_RELATED = ("resource", "section", "response__participant__consultation")
+COMMENT_EXPORT_RELATED = (
+    "resource",
+    "section",
+    "version",
+    "paragraph",
+    "response__participant__consultation",
+)
 
 
 def answers_for_export(consultation: Consultation) -> QuerySet[Answer]:
@@ -97,6 +107,29 @@ def _answer_text(answer: Answer | Comment, profile: str) -> str:
     return answer.shown_value()
 
 
+def _proposed_change(comment: Comment, profile: str) -> str:
+    """The proposed change, withheld (as the comment is) when hidden or not to be quoted; empty stays empty."""
+    if not comment.proposed_change:
+        return ""
+    if profile == "identified":
+        return comment.proposed_change
+    if comment.status == Comment.Status.HIDDEN:
+        return str(HIDDEN_MARKER)
+    if profile == "chatham-house" and comment.response.participant.attribution not in Participant.QUOTABLE:
+        return str(NOT_QUOTED_MARKER)
+    return comment.proposed_change
+
+
+def anchor_label(comment: Comment) -> str:
+    """Where the comment points, as readers cite it: "3.2 ¶4", "3.2", or empty for the whole resource.
+    From the joined section and paragraph: Comment.place would read each paragraph's section again."""
+    if comment.section is None:
+        return ""
+    if comment.paragraph is None:
+        return comment.section.label
+    return f"{comment.section.label} ¶{comment.paragraph.number}"
+
+
 def _themes(item: Answer | Comment) -> str:
     # themes.all() reads the prefetched list, so this costs no query per row.
     return "; ".join(sorted(theme.code for theme in item.themes.all()))
@@ -132,6 +165,11 @@ def answer_cells(answer: Answer, *, profile: str) -> list[str]:
         _iso_utc(response.last_edited_at),
         "yes" if answer.is_redacted else "",
         answer.language,
+        "",
+        "",
+        "",
+        "",
+        "",
     ]
     return cells
 
@@ -165,8 +203,45 @@ def comment_cells(comment: Comment, *, profile: str) -> list[str]:
         _iso_utc(response.last_edited_at),
         "yes" if comment.is_redacted else "",
         comment.language,
+        str(comment.version.number),
+        anchor_label(comment),
+        comment.quote,
+        COMMENT_TYPE_CODES.get(comment.kind, comment.kind),
+        _proposed_change(comment, profile),
     ]
     return cells
+
+
+def sheet_cells(comment: Comment, *, profile: str) -> list[str]:
+    """The comment's row of the comment sheet, cells in SHEET_COLUMNS order, as they are."""
+    name, organisation = _who(comment.response.participant, profile)
+    return [
+        name,
+        organisation,
+        comment.resource.title_en,
+        str(comment.version.number),
+        comment.section.label if comment.section else "",
+        f"¶{comment.paragraph.number}" if comment.paragraph else "",
+        comment.quote,
+        COMMENT_TYPE_CODES.get(comment.kind, comment.kind),
+        _answer_text(comment, profile),
+        _proposed_change(comment, profile),
+        comment.organiser_reply,
+        comment.disposition,
+    ]
+
+
+def in_sheet_order(comments: QuerySet[Comment]) -> QuerySet[Comment]:
+    """Comments as the sheet lists them: by resource, then where in it (as the draft reads), oldest first."""
+    return comments.select_related(*COMMENT_EXPORT_RELATED).order_by(
+        "resource__title_en",
+        "resource_id",
+        "version__number",
+        F("section__position").asc(nulls_first=True),
+        F("paragraph__number").asc(nulls_first=True),
+        F("quote_start").asc(nulls_first=True),
+        "id",
+    )
 
 
 def long_rows(
@@ -292,8 +367,10 @@ class Export:
     ) -> "Export":
         """The consultation's submitted, non-empty answers and comments that pass the filters."""
         filters = filters or ExportFilters()
+        # The comment sheet holds comments only.
+        answers = Answer.objects.none() if shape == "comments" else answers_for_export(consultation)
         return cls(
-            answers=filters.answers(answers_for_export(consultation)),
+            answers=filters.answers(answers),
             comments=filters.comments(comments_for_export(consultation)),
             profile=profile,
             shape=shape,
@@ -318,6 +395,8 @@ class Export:
     def columns(self) -> list[str]:
         if self.shape == "long":
             return list(LONG_COLUMNS)
+        if self.shape == "comments":
+            return list(SHEET_COLUMNS)
         return [*WIDE_HEAD_COLUMNS, *(f"q{number}" for number in self.question_numbers()), *WIDE_TAIL_COLUMNS]
 
     def participants(self) -> QuerySet[Participant]:
@@ -331,20 +410,28 @@ class Export:
         """How many answers, comments and rows the export holds: what the export page shows before download."""
         answers = self.answers.count()
         comments = self.comments.count() if self.comments is not None else 0
-        rows = answers + comments if self.shape == "long" else self.participants().count()
+        rows = self.participants().count() if self.shape == "wide" else answers + comments
         return {"answers": answers, "comments": comments, "rows": rows}
 
     def rows(self, *, safe: bool = True) -> Iterator[list[str]]:
         """The data rows in column order; `safe` makes formula-like cells inert (CSV, XLSX), JSON keeps them."""
         self.row_count = 0
-        source = (
-            _long_rows(self.answers, self.profile, self.comments, safe=safe)
-            if self.shape == "long"
-            else self._wide_rows(safe=safe)
-        )
+        if self.shape == "long":
+            source = _long_rows(self.answers, self.profile, self.comments, safe=safe)
+        elif self.shape == "comments":
+            source = self._sheet_rows(safe=safe)
+        else:
+            source = self._wide_rows(safe=safe)
         for row in source:
             self.row_count += 1
             yield row
+
+    def _sheet_rows(self, *, safe: bool) -> Iterator[list[str]]:
+        if self.comments is None:
+            return
+        for comment in in_sheet_order(self.comments).iterator(chunk_size=2000):
+            cells = sheet_cells(comment, profile=self.profile)
+            yield [formula_safe(cell) for cell in cells] if safe else cells
 
     def _wide_rows(self, *, safe: bool) -> Iterator[list[str]]:
         numbers = self.question_numbers()

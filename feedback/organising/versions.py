@@ -96,6 +96,32 @@ def import_version(*, resource: Resource, draft: Draft, source_name: str, by: An
     return Stored(resource, version, False, sections, paragraphs, placements)
 
 
+def preview_version(*, resource: Resource, draft: Draft) -> dict[str, Any]:
+    """What import_version would do with the draft, stored nothing: whether it replaces the newest text or makes
+    a new version, and then how many of the comments on the newest version it would find again, and how."""
+    latest = resource.versions.order_by("-number").first()
+    if latest is None or not latest.comments.exists():
+        return {"replaces": latest is not None, "version_number": latest.number if latest else 1}
+    comments = latest.comments.select_related("section", "paragraph")
+    anchors = {comment.pk: anchor for comment in comments if (anchor := anchor_of(comment)) is not None}
+    paragraphs = [
+        anchoring.Paragraph(key=(position, number), section=section.number, number=number, text=block.text)
+        for position, section in enumerate(draft.sections)
+        for number, block in enumerate(section.blocks, start=1)
+    ]
+    placements = anchoring.reanchor_all(anchors, paragraphs) if anchors else {}
+    counts = {"exact": 0, "approximate": 0, "orphaned": 0}
+    for placement in placements.values():
+        counts[placement.status] += 1
+    return {
+        "replaces": False,
+        "version_number": latest.number + 1,
+        "previous_number": latest.number,
+        "placement_counts": counts,
+        "whole_resource_comments": latest.comments.filter(section__isnull=True).count(),
+    }
+
+
 def _store_text(version: ResourceVersion, draft: Draft) -> tuple[int, int]:
     sections = ResourceSection.objects.bulk_create(
         ResourceSection(

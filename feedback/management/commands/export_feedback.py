@@ -34,7 +34,8 @@ class Command(BaseCommand):
             "--shape",
             choices=SHAPES,
             default="long",
-            help="long: one row per answer or comment; wide: one row per participant, one column per question.",
+            help="long: one row per answer or comment; wide: one row per participant, one column per question; "
+            "comments: the comment sheet, one row per comment laid out as the ISO/IEC commenting template.",
         )
         parser.add_argument("--format", choices=FORMATS, default="csv", help="File format (xlsx needs -o).")
         parser.add_argument(
@@ -53,6 +54,14 @@ class Command(BaseCommand):
             + ", ".join(Answer.Status.values),
         )
         parser.add_argument(
+            "--resource",
+            action="append",
+            type=int,
+            default=[],
+            metavar="ID",
+            help="Only comments on this resource, and answers to questions about it (repeat for several).",
+        )
+        parser.add_argument(
             "--bom", action="store_true", help="Start a CSV with a UTF-8 byte order mark (Excel)."
         )
         parser.add_argument("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
@@ -69,7 +78,10 @@ class Command(BaseCommand):
             raise CommandError(f"No consultation with slug {slug!r}.")
 
         profile = options["profile"]
-        filters = ExportFilters(statuses=tuple(options["status"]))
+        unknown = set(options["resource"]) - set(consultation.resources.values_list("pk", flat=True))
+        if unknown:
+            raise CommandError(f"Consultation {slug} has no resource {', '.join(map(str, sorted(unknown)))}.")
+        filters = ExportFilters(statuses=tuple(options["status"]), resources=tuple(options["resource"]))
         export = Export.of(consultation, profile=profile, shape=shape, filters=filters)
         bom = options["bom"] and file_format == "csv"
         if output:
