@@ -14,6 +14,18 @@ urlpatterns = [
     path("c/<slug:slug>/autosave/", views.autosave, name="autosave"),
     path("c/<slug:slug>/resources/<int:resource_id>/", views.resource_detail, name="resource"),
     path("c/<slug:slug>/resources/<int:resource_id>/comment/", views.comment, name="comment"),
+    path(
+        "c/<slug:slug>/resources/<int:resource_id>/comment/autosave/",
+        views.comment_autosave,
+        name="comment-autosave",
+    ),
+    path("c/<slug:slug>/comments/<int:comment_id>/edit/", views.comment_edit, name="comment-edit"),
+    path(
+        "c/<slug:slug>/comments/<int:comment_id>/autosave/",
+        views.comment_edit_autosave,
+        name="comment-edit-autosave",
+    ),
+    path("c/<slug:slug>/comments/<int:comment_id>/delete/", views.comment_delete, name="comment-delete"),
     path("c/<slug:slug>/resources/<int:resource_id>/file/", views.resource_file, name="resource-file"),
     path("c/<slug:slug>/review/", views.review, name="review"),
     path("c/<slug:slug>/submit/", views.submit, name="submit"),

@@ -4,15 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('feedback', '0020_versions_required'),
+        ("feedback", "0020_versions_required"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('moderate', 'Moderation'), ('redact', 'Redaction'), ('tag', 'Theme tagging'), ('dispose', 'Disposition'), ('invite', 'Invitation'), ('import', 'Import of invitees'), ('revoke', 'Revocation'), ('remind', 'Reminder'), ('export', 'Export'), ('change', 'Change'), ('duplicate', 'Duplication'), ('permission', 'Permission change'), ('erase', 'Erasure'), ('draft', 'Draft import')], max_length=20, verbose_name='action'),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("moderate", "Moderation"),
+                    ("redact", "Redaction"),
+                    ("tag", "Theme tagging"),
+                    ("dispose", "Disposition"),
+                    ("invite", "Invitation"),
+                    ("import", "Import of invitees"),
+                    ("revoke", "Revocation"),
+                    ("remind", "Reminder"),
+                    ("export", "Export"),
+                    ("change", "Change"),
+                    ("duplicate", "Duplication"),
+                    ("permission", "Permission change"),
+                    ("erase", "Erasure"),
+                    ("draft", "Draft import"),
+                ],
+                max_length=20,
+                verbose_name="action",
+            ),
         ),
     ]

@@ -312,7 +312,9 @@ class Command(BaseCommand):
                 )
                 # Numbered paragraphs, as an imported draft has: one per blank-line-separated block.
                 for paragraph_number, text in enumerate(body.split("\n\n"), start=1):
-                    section.paragraphs.update_or_create(number=paragraph_number, defaults={"text": text.strip()})
+                    section.paragraphs.update_or_create(
+                        number=paragraph_number, defaults={"text": text.strip()}
+                    )
             ConsultationResource.objects.update_or_create(
                 consultation=consultation, resource=resource, defaults={"position": position}
             )
