@@ -277,13 +277,6 @@ def render_resource(
     edit_values = None
     if bound is not None and bound.comment_id is not None:
         editing, edit_values = bound.comment_id, form_values(bound.form)
-    elif editing is not None:
-        being_edited = next((c for c in comments if c.pk == editing), None)
-        edit_values = being_edited and {
-            "kind": being_edited.kind,
-            "text": being_edited.text,
-            "proposed_change": being_edited.proposed_change,
-        }
     context = page_context(
         participant,
         resource=resource,
@@ -294,7 +287,6 @@ def render_resource(
         whole_values=new_values.get("whole-resource") or form_values(None),
         editing=editing,
         edit_values=edit_values,
-        edit_prefix=f"comment-{editing}",
         can_comment=participant.has_confirmed_profile and not closed_message(consultation),
         kinds=Comment.Kind.choices,
         storage_key=f"feedback:{consultation.slug}:{participant.pk}",

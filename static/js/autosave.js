@@ -382,6 +382,9 @@
       });
       form.dispatchEvent(new CustomEvent("autosave:restored"));
     }
+    // A restored draft in a folded form (editing a comment) is shown.
+    const details = restored.length ? form.closest("details") : null;
+    if (details) details.open = true;
     restored.forEach((state) => send(state));
   }
   };
