@@ -30,6 +30,7 @@
   let submitting = false;
   // A form saved as a whole sends one request at a time (a new comment must be created once).
   let formBusy = false;
+  let submitAfterSave = false;
 
   const formEntries = () =>
     [...new FormData(form).entries()].filter(([name, value]) => name !== "csrfmiddlewaretoken" && typeof value === "string");
@@ -214,12 +215,26 @@
       setPhase(state, "failed");
     } else {
       // Network errors, server errors and 429 (too many saves in a short time) pass: try again later. A 429
-      // says how long to wait in Retry-After (seconds).
+      // says how long to wait in Retry-After (seconds). A post that waited for this save goes now: it carries
+      // everything.
+      if (submitAfterSave) {
+        submitAfterSave = false;
+        form.requestSubmit();
+        return;
+      }
       const waitMs = response ? Number(response.headers.get("Retry-After")) * 1000 || 0 : 0;
       state.retryDelay = Math.min(state.retryDelay ? state.retryDelay * 2 : FIRST_RETRY_MS, MAX_RETRY_MS);
       state.retryDelay = Math.max(state.retryDelay, waitMs);
       setPhase(state, "retrying");
       state.retryTimer = setTimeout(() => send(state), state.retryDelay);
+      return;
+    }
+    if (submitAfterSave) {
+      // The save the participant's post waited for is back (and a new comment's form now edits it): post now.
+      if (![...states.values()].some((s) => s.inFlight)) {
+        submitAfterSave = false;
+        form.requestSubmit();
+      }
       return;
     }
     if (state.pending) send(state);
@@ -307,13 +322,20 @@
     if (state && state.pending) send(state);
   });
 
-  form.addEventListener("submit", () => {
+  form.addEventListener("submit", (event) => {
     // The ordinary Save posts every answer; autosaves racing it would only repeat the work.
     submitting = true;
     states.forEach((state) => {
       clearTimeout(state.timer);
       clearTimeout(state.retryTimer);
+      state.pending = false;
     });
+    // A comment's save already on its way could land after this post (and a new comment's would make a second
+    // one): post once it is back.
+    if (whole && [...states.values()].some((state) => state.inFlight)) {
+      event.preventDefault();
+      submitAfterSave = true;
+    }
   });
 
   // passages.js reuses a new-comment form for another passage once the first comment is saved: from then on

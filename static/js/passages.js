@@ -66,6 +66,7 @@
         radio.checked = radio.defaultChecked;
       });
       delete form.dataset.created;
+      lockPlace(form, false);
       form.dispatchEvent(new CustomEvent("autosave:reset"));
     }
     paragraph.after(form);
@@ -73,7 +74,15 @@
     form.elements.quote.value = quoted ? quoted.quote : "";
     form.elements.quote_start.value = quoted ? String(quoted.start) : "";
     form.elements.text.dispatchEvent(new Event("fields:refresh"));
-    form.elements.text.focus();
+    form.elements.quote.dispatchEvent(new Event("fields:refresh"));
+    // With a passage chosen the comment comes next; for a whole paragraph, first the chance to quote from it.
+    (quoted ? form.elements.text : form.elements.quote).focus();
+  };
+
+  // Once saved, a comment stays where it was made: its paragraph and passage can no longer change in the form.
+  const lockPlace = (form, locked) => {
+    if (form.elements.paragraph) form.elements.paragraph.disabled = locked;
+    if (form.elements.quote) form.elements.quote.readOnly = locked;
   };
 
   const hideButton = () => {
@@ -146,6 +155,7 @@
   documentRoot.querySelectorAll("form.new-comment").forEach((form) => {
     form.addEventListener("autosave:created", () => {
       form.dataset.created = "1";
+      lockPlace(form, true);
     });
     // A restored draft goes back beside the paragraph it is about.
     form.addEventListener("autosave:restored", () => {
