@@ -10,6 +10,7 @@ urlpatterns = [
     path("i/<str:token>/", views.invite, name="invite"),
     path("c/<slug:slug>/", views.consultation_home, name="consultation"),
     path("c/<slug:slug>/profile/", views.profile, name="profile"),
+    path("c/<slug:slug>/profile/autosave/", views.profile_autosave, name="profile-autosave"),
     path("c/<slug:slug>/questions/", views.questions, name="questions"),
     path("c/<slug:slug>/autosave/", views.autosave, name="autosave"),
     path("c/<slug:slug>/resources/<int:resource_id>/", views.resource_detail, name="resource"),

@@ -68,6 +68,10 @@ SITE_CASES = [
     ("feedback:profile", {"slug": "own"}, "get", expect(404, alice=200)),
     ("feedback:profile", {"slug": "other"}, "get", expect(404, carol=200)),
     ("feedback:profile", {"slug": "own"}, "post", expect(404, alice=200)),
+    ("feedback:profile-autosave", {"slug": "own"}, "get", expect(405)),
+    ("feedback:profile-autosave", {"slug": "own"}, "post", expect(404, alice=200)),
+    # carol has not confirmed her profile yet: her browser keeps the draft.
+    ("feedback:profile-autosave", {"slug": "other"}, "post", expect(404, carol=409)),
     ("feedback:questions", {"slug": "own"}, "get", expect(404, alice=200)),
     # carol has not confirmed her profile yet: sent there first.
     ("feedback:questions", {"slug": "other"}, "get", expect(404, carol=302)),
@@ -375,6 +379,7 @@ POST_DATA = {
     "feedback:profile": {"name": ""},
     "feedback:questions": {"q1": "Walked"},
     "feedback:comment": {"text": "Walked"},
+    "feedback:profile-autosave": {"field": "role", "role": "Walker"},
     "feedback:comment-autosave": {"field": "text", "text": "Walked", "kind": "general"},
     "feedback:comment-edit": {"text": "Walked again", "kind": "general"},
     "feedback:comment-edit-autosave": {"field": "text", "text": "Walked on", "kind": "general"},

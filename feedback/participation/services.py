@@ -57,6 +57,28 @@ def confirm_profile(*, participant: Participant, fields: Mapping[str, Any]) -> N
     participant.save()
 
 
+PROFILE_TEXT_FIELDS = ("name", "organisation", "role", "conflict_of_interest")
+
+
+def save_profile_text(*, participant: Participant, field: str, value: str) -> bool:
+    """Store one free-text field of a confirmed profile as it is now (autosave); returns whether it changed.
+    The rest of the profile, and the consent, change only through confirm_profile."""
+    if field not in PROFILE_TEXT_FIELDS:
+        raise ValueError("not a free-text field of the profile")
+    if not participant.consultation.is_open():
+        raise ConsultationClosed
+    if not participant.has_confirmed_profile:
+        raise ValueError("profile not confirmed yet")
+    if getattr(participant, field) == value:
+        return False
+    setattr(participant, field, value)
+    participant.clean_fields(
+        exclude=[name for name in (f.name for f in Participant._meta.fields) if name != field]
+    )
+    participant.save(update_fields=[field])
+    return True
+
+
 def _answer_fields(question: Question, value: Any) -> dict[str, Any]:
     if question.kind == Question.Kind.MULTIPLE_CHOICE:
         return {"text": "", "selected": list(value or [])}

@@ -111,6 +111,34 @@ def profile(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "feedback/profile.html", page_context(participant, form=form))
 
 
+@require_POST
+@rate_limited("autosave", as_json=True)
+def profile_autosave(request: HttpRequest, slug: str) -> JsonResponse:
+    """Save one free-text field of the profile while the participant types (name, organisation, role, conflict
+    of interest). Before the profile is first confirmed nothing is stored: the browser keeps the draft."""
+    participant = participant_for(request, slug)
+    name = request.POST.get("field", "")
+    if name not in services.PROFILE_TEXT_FIELDS:
+        return autosave_error(_("This is not a field of your profile."), 400)
+    if not participant.has_confirmed_profile:
+        return autosave_error(_("kept on this browser until you save this form."), 409)
+    consultation = participant.consultation
+    closed = closed_message(consultation)
+    if closed:
+        return autosave_error(closed, 409)
+    field = ProfileForm.base_fields[name]
+    try:
+        value = field.clean(request.POST.get(name, ""))
+        if name in ("name", "organisation", "role") and not value:
+            raise ValidationError(_("This field is required."), code="required")
+        services.save_profile_text(participant=participant, field=name, value=value)
+    except ValidationError as error:
+        return autosave_error(" ".join(error.messages), 400)
+    except services.ConsultationClosed:
+        return autosave_error(closed_message(consultation), 409)
+    return JsonResponse({"saved_at": saved_time(consultation), "saved_at_iso": timezone.now().isoformat()})
+
+
 @require_http_methods(["GET", "POST"])
 def questions(request: HttpRequest, slug: str) -> HttpResponse:
     participant = participant_for(request, slug)
