@@ -686,7 +686,8 @@ def test_participant_comments_on_a_passage_with_a_proposed_change(
     assert f'href="#passage-{saved.pk}">Show passage 1 in the text</a>' in page
     assert "1 ¶1" in page and "Technical" in page and "where national law and international" in page
     assert f'action="/c/tech-providers/comments/{saved.pk}/delete/"' in page
-    assert f'action="/c/tech-providers/comments/{saved.pk}/edit/"' in page  # folded under "Edit"
+    assert f'href="?edit={saved.pk}#comment-{saved.pk}" data-edit-comment="{saved.pk}" data-saved-at=' in page
+    assert f'action="/c/tech-providers/comments/{saved.pk}/edit/"' not in page  # written when editing only
 
 
 def test_the_page_shows_numbered_paragraphs_and_a_paragraph_choice_for_every_one(
@@ -815,7 +816,7 @@ def test_participant_edits_their_comment_and_it_goes_back_to_moderation(
     Comment.objects.update(status=Comment.Status.APPROVED, moderated_by=olga, moderated_at=timezone.now())
 
     form = alice_client.get(PAGE.format(resource.pk) + f"?edit={saved.pk}").content.decode()
-    assert '<details class="comment-edit flex-grow-1" open>' in form
+    assert f'action="/c/tech-providers/comments/{saved.pk}/edit/"' in form
     assert f'id="comment-{saved.pk}-text"' in form and "Say which law.</textarea>" in form
     response = alice_client.post(
         EDIT.format(saved.pk), {"kind": "editorial", "text": "Name the law.", "proposed_change": ""}

@@ -6,6 +6,22 @@ from dataclasses import dataclass, field
 
 from feedback.models import Comment, ResourceParagraph, ResourceSection, ResourceVersion
 
+# What the resource page reads of a comment.
+COMMENT_FIELDS = (
+    "id",
+    "response_id",
+    "resource_id",
+    "version_id",
+    "section_id",
+    "paragraph_id",
+    "kind",
+    "quote",
+    "quote_start",
+    "text",
+    "proposed_change",
+    "updated_at",
+)
+
 
 @dataclass
 class Segment:

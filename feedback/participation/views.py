@@ -292,13 +292,19 @@ def render_resource(
     response = response_for(participant)
     consultation = participant.consultation
     version = services.consultation_version(consultation=consultation, resource=resource)
+    # Only what the page shows, with no joins: document() gives each comment its section and paragraph.
     comments = list(
-        response.comments.filter(resource=resource)
-        .non_empty()
-        .select_related("version", "section", "paragraph__section")
-        .order_by("id")
+        response.comments.filter(resource=resource).non_empty().only(*document.COMMENT_FIELDS).order_by("id")
     )
     blocks, elsewhere = document.document(version, comments)
+    earlier = [c for c in elsewhere if c.version_id != version.pk]
+    if earlier:
+        # Comments on an earlier version name their places ("2.1 ¶3") from that version's text.
+        earlier = list(
+            Comment.objects.filter(pk__in=[c.pk for c in earlier])
+            .select_related("version", "section", "paragraph__section")
+            .order_by("id")
+        )
     new_values = {bound.anchor: form_values(bound.form)} if bound is not None and bound.anchor else {}
     for block in blocks:
         block.values = new_values.get(block.anchor) or form_values(None)
@@ -311,7 +317,7 @@ def render_resource(
         version=version,
         blocks=blocks,
         whole_comments=[c for c in elsewhere if c.version_id == version.pk],
-        earlier_comments=[c for c in elsewhere if c.version_id != version.pk],
+        earlier_comments=earlier,
         whole_values=new_values.get("whole-resource") or form_values(None),
         editing=editing,
         edit_values=edit_values,

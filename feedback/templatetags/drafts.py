@@ -136,6 +136,7 @@ def page_parts(context: template.Context) -> dict[str, str]:
             "proposed": escape(_("Proposed change")),
             "edit": escape(_("Edit")),
             "save": escape(_("Save changes")),
+            "done": escape(_("Done")),
             "delete": escape(_("Delete")),
             "storage": escape(str(context.get("storage_key", ""))),
             **{f"url-{name}": url for name, url in urls.items()},
@@ -177,28 +178,35 @@ def own_comment_html(context: template.Context, comment: Comment) -> str:
         )
     if context.get("can_comment"):
         about = escape(_("your comment on %(place)s") % {"place": comment.place})
-        editing = context.get("editing") == pk
-        bound = context.get("edit_values") if editing else None
-        values = bound or {
-            "kind": comment.kind,
-            "text": comment.text,
-            "proposed_change": comment.proposed_change,
-        }
-        saved = comment.updated_at.isoformat() if comment.updated_at else ""
+        parts.append('<div class="d-flex flex-wrap align-items-start gap-2 mt-2 comment-actions">')
+        if context.get("editing") == pk:
+            bound = context.get("edit_values")
+            values = bound or {
+                "kind": comment.kind,
+                "text": comment.text,
+                "proposed_change": comment.proposed_change,
+            }
+            saved = comment.updated_at.isoformat() if comment.updated_at else ""
+            parts.append(
+                f'<form method="post" action="{shared["url-edit"].format(pk=pk)}" class="comment-form flex-grow-1" '
+                f'data-autosave-url="{shared["url-edit-autosave"].format(pk=pk)}" '
+                f'data-storage-key="{shared["storage"]}:comment-{pk}" '
+                f'data-saved-times=\'{{"text": "{saved}", "proposed_change": "{saved}"}}\' '
+                f"{shared['autosave']}>{shared['csrf']}{errors_html(bound.get('errors', []) if bound else [])}"
+                f"{fields_html(f'comment-{pk}', values)}"
+                '<div class="d-flex flex-wrap align-items-center gap-2">'
+                f'<button type="submit" class="btn btn-primary btn-sm">{shared["save"]}</button>'
+                f'<a class="btn btn-link btn-sm" href="?#comment-{pk}">{shared["done"]}</a>'
+                '<p class="autosave-status small mb-0" role="status" aria-live="polite"></p></div></form>'
+            )
+        else:
+            # The edit form is written only for the comment being edited: fifty forms made the page slow.
+            parts.append(
+                f'<a class="btn btn-outline-primary btn-sm" href="?edit={pk}#comment-{pk}" data-edit-comment="{pk}" '
+                f'data-saved-at="{comment.updated_at.isoformat() if comment.updated_at else ""}">'
+                f'{shared["edit"]}<span class="visually-hidden"> {about}</span></a>'
+            )
         parts.append(
-            '<div class="d-flex flex-wrap align-items-start gap-2 mt-2 comment-actions">'
-            f'<details class="comment-edit flex-grow-1"{" open" if editing else ""}>'
-            f'<summary class="btn btn-outline-primary btn-sm">{shared["edit"]}'
-            f'<span class="visually-hidden"> {about}</span></summary>'
-            f'<form method="post" action="{shared["url-edit"].format(pk=pk)}" class="comment-form" '
-            f'data-autosave-url="{shared["url-edit-autosave"].format(pk=pk)}" '
-            f'data-storage-key="{shared["storage"]}:comment-{pk}" '
-            f'data-saved-times=\'{{"text": "{saved}", "proposed_change": "{saved}"}}\' {shared["autosave"]}>'
-            f"{shared['csrf']}{errors_html(bound.get('errors', []) if bound else [])}"
-            f"{fields_html(f'comment-{pk}', values)}"
-            '<div class="d-flex flex-wrap align-items-center gap-2">'
-            f'<button type="submit" class="btn btn-primary btn-sm">{shared["save"]}</button>'
-            '<p class="autosave-status small mb-0" role="status" aria-live="polite"></p></div></form></details>'
             f'<form method="post" action="{shared["url-delete"].format(pk=pk)}">{shared["csrf"]}'
             f'<button type="submit" class="btn btn-outline-danger btn-sm">{shared["delete"]}'
             f'<span class="visually-hidden"> {about}</span></button></form></div>'

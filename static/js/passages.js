@@ -152,6 +152,30 @@
     number.replaceWith(opener);
   });
 
+  // An edit of a comment typed but never saved (the connection or the tab was lost) waits in this browser until
+  // its form is opened again: say so at its Edit link.
+  document.querySelectorAll("a[data-edit-comment]").forEach((link) => {
+    const key = `${data.storageKey}:comment-${link.dataset.editComment}`;
+    const savedAt = Date.parse(link.dataset.savedAt || "") || 0;
+    let kept = false;
+    try {
+      ["text", "proposed_change", "__form"].forEach((name) => {
+        const raw = window.localStorage.getItem(`${key}:${name}`);
+        if (raw === null) return;
+        // Older than the server's copy: that draft was saved after all (on leaving the page, say).
+        if ((JSON.parse(raw).t || 0) <= savedAt) window.localStorage.removeItem(`${key}:${name}`);
+        else kept = true;
+      });
+    } catch {
+      kept = false;
+    }
+    if (!kept) return;
+    const note = document.createElement("span");
+    note.className = "small text-warning-emphasis align-self-center";
+    note.textContent = data.msgUnsaved;
+    link.after(note);
+  });
+
   documentRoot.querySelectorAll("form.new-comment").forEach((form) => {
     form.addEventListener("autosave:created", () => {
       form.dataset.created = "1";

@@ -136,7 +136,7 @@ def test_participant_comments_on_a_passage_reloads_mid_typing_edits_and_reviews(
     assert axe_violations(page) == []
     screenshot(page, f"passages-{draft['language']}")
 
-    item.locator("summary").click()
+    item.locator("a[data-edit-comment]").click()
     item.locator("textarea[name=text]").fill(comment_text + " (edited)")
     item.locator("form.comment-form button[type=submit]").click()
     expect(page.locator(f"#comment-{saved.pk} .answer-text").first).to_have_text(comment_text + " (edited)")
