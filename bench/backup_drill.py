@@ -97,7 +97,8 @@ for person in people:
     values = {{q: texts() for q in questions if q.kind in ("long_text", "short_text")}}
     made += services.save_answers(response=response, values=values)
     if resources:
-        services.save_comment(response=response, resource=rng.choice(resources), section=None, text=texts())
+        chosen = rng.choice(resources)
+        services.add_comment(response=response, resource=chosen, version=chosen.latest_version(), kind="general", text=texts())
     if rng.random() < 0.5:
         services.submit_response(response=response)
         q = rng.choice(list(values))

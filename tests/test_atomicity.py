@@ -77,7 +77,13 @@ def alice_words(alice, bob, three_questions, resource, olga) -> Response:
     answer(alice, three_questions[1], "Alice on bias")
     answer(bob, three_questions[0], "Bob on oversight")
     response = submit(alice)
-    services.save_comment(response=response, resource=resource, section=None, text="Alice on the resource")
+    services.add_comment(
+        response=response,
+        resource=resource,
+        version=resource.latest_version(),
+        kind="general",
+        text="Alice on the resource",
+    )
     services.save_answer(response=response, question=three_questions[1], value="Alice on bias, edited")
     moderation.moderate_answers(answers=[first], status=Answer.Status.APPROVED, by=olga)
     return response
@@ -269,7 +275,9 @@ def test_failed_comment_edit_after_submitting_keeps_the_comment(alice_words, res
 
     # The revision and the new text are written when touching the response's last-edited time fails.
     with mock.patch.object(Response, "save", side_effect=Injected), pytest.raises(Injected):
-        services.save_comment(response=alice_words, resource=resource, section=None, text="Changed")
+        services.edit_comment(
+            comment=alice_words.comments.get(), text="Changed", kind="general", proposed_change=""
+        )
 
     assert_unchanged(before)
 

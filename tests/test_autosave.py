@@ -259,3 +259,59 @@ def test_autosave_does_not_touch_another_participants_answer(alice_client, alice
     assert Answer.objects.get(response__participant=bob).text == "Bob's view"
     assert Answer.objects.get(response__participant=alice).text == "Alice's view"
     assert Response.objects.count() == 2
+
+
+# The profile's free text
+
+PROFILE_AUTOSAVE = "/c/tech-providers/profile/autosave/"
+
+
+def test_the_conflict_of_interest_declaration_autosaves(alice_client, alice):
+    response = alice_client.post(
+        PROFILE_AUTOSAVE,
+        {"field": "conflict_of_interest", "conflict_of_interest": "We sell to two police forces."},
+    )
+
+    assert response.status_code == 200 and response.json()["saved_at"]
+    alice.refresh_from_db()
+    assert alice.conflict_of_interest == "We sell to two police forces."
+    page = alice_client.get("/c/tech-providers/profile/").content.decode()
+    assert 'data-autosave-url="/c/tech-providers/profile/autosave/"' in page
+    assert "/static/js/autosave.js" in page
+
+
+def test_profile_autosave_refuses_an_empty_name_and_other_fields(alice_client, alice):
+    assert alice_client.post(PROFILE_AUTOSAVE, {"field": "name", "name": ""}).status_code == 400
+    assert (
+        alice_client.post(PROFILE_AUTOSAVE, {"field": "attribution", "attribution": "named"}).status_code
+        == 400
+    )
+    assert (
+        alice_client.post(PROFILE_AUTOSAVE, {"field": "consented_at", "consented_at": ""}).status_code == 400
+    )
+    alice.refresh_from_db()
+    assert alice.name == "Alice Martin"
+
+
+def test_before_the_profile_is_confirmed_its_drafts_stay_in_the_browser(client, consultation):
+    from tests.conftest import make_participant
+
+    newcomer = make_participant(consultation, "New", "new@example.org")
+    client.post(f"/i/{newcomer.token}/")
+
+    response = client.post(PROFILE_AUTOSAVE, {"field": "role", "role": "CTO"})
+
+    assert response.status_code == 409
+    assert "kept on this browser" in response.json()["error"]
+    newcomer.refresh_from_db()
+    assert newcomer.role == ""
+
+
+def test_profile_autosave_is_refused_after_the_deadline(alice_client, alice, consultation):
+    close_window(consultation)
+
+    response = alice_client.post(PROFILE_AUTOSAVE, {"field": "role", "role": "Late"})
+
+    assert response.status_code == 409
+    alice.refresh_from_db()
+    assert alice.role != "Late"

@@ -21,7 +21,9 @@ from feedback.models import (
     Participant,
     Question,
     Resource,
+    ResourceParagraph,
     ResourceSection,
+    ResourceVersion,
     Response,
 )
 from feedback.participation import services
@@ -29,6 +31,7 @@ from tests.conftest import make_participant, submit
 
 PAGE = "/c/tech-providers/resources/{}/"
 COMMENT = "/c/tech-providers/resources/{}/comment/"
+EDIT = "/c/tech-providers/comments/{}/edit/"
 
 
 def comment(participant: Participant, resource: Resource, text: str, section=None, **extra) -> Comment:
@@ -74,42 +77,51 @@ def test_participant_comments_on_a_section_and_sees_it_again(alice_client, alice
     )
 
     assert response.status_code == 302
-    assert response["Location"] == f"/c/tech-providers/resources/{resource.pk}/#section-1"
     saved = Comment.objects.get()
+    assert response["Location"] == f"/c/tech-providers/resources/{resource.pk}/#comment-{saved.pk}"
     assert (saved.response.participant, saved.resource, saved.section) == (alice, resource, section)
     assert saved.text == "Add 'proportionality'."
     assert saved.status == Comment.Status.PENDING
     page = alice_client.get(PAGE.format(resource.pk)).content.decode()
     assert "Add &#x27;proportionality&#x27;." in page
     assert "Your comment was saved at" in page
-    assert '<label class="form-label" for="comment-section-1-text">Your comment on section 1</label>' in page
+    assert "New comment on section 1" in page
+    assert '<label class="form-label" for="new-section-1-text">Your comment</label>' in page
     assert 'maxlength="5000"' in page
 
 
 def test_participant_comments_on_the_whole_resource(alice_client, alice, resource):
     response = alice_client.post(COMMENT.format(resource.pk), {"text": "Too long overall."})
 
-    assert response["Location"].endswith("#whole-resource")
     saved = Comment.objects.get()
+    assert response["Location"].endswith(f"#comment-{saved.pk}")
     assert saved.section is None
     assert "Too long overall." in alice_client.get(PAGE.format(resource.pk)).content.decode()
 
 
-def test_saving_again_updates_the_same_comment(alice_client, alice, resource, section):
+def test_several_comments_at_the_same_place_are_all_kept(alice_client, alice, resource, section):
     for text in ("First", "Second thoughts"):
         alice_client.post(COMMENT.format(resource.pk), {"section": section.pk, "text": text})
         alice_client.post(COMMENT.format(resource.pk), {"text": f"{text} on the whole"})
 
-    assert Comment.objects.count() == 2
-    assert Comment.objects.get(section=section).text == "Second thoughts"
-    assert Comment.objects.get(section=None).text == "Second thoughts on the whole"
+    assert Comment.objects.count() == 4
+    assert sorted(Comment.objects.filter(section=section).values_list("text", flat=True)) == [
+        "First",
+        "Second thoughts",
+    ]
+    page = alice_client.get(PAGE.format(resource.pk)).content.decode()
+    assert "First on the whole" in page and "Second thoughts on the whole" in page
 
 
-def test_saving_an_empty_comment_clears_its_text_but_keeps_the_row(alice_client, alice, resource, section):
+def test_deleting_a_comment_clears_its_text_but_keeps_the_row(alice_client, alice, resource, section):
     alice_client.post(COMMENT.format(resource.pk), {"section": section.pk, "text": "Soon gone"})
-    alice_client.post(COMMENT.format(resource.pk), {"section": section.pk, "text": ""})
+    saved = Comment.objects.get()
 
-    assert Comment.objects.get().text == ""
+    response = alice_client.post(f"/c/tech-providers/comments/{saved.pk}/delete/")
+
+    assert response["Location"] == f"/c/tech-providers/resources/{resource.pk}/#section-1"
+    saved.refresh_from_db()
+    assert (saved.text, saved.proposed_change) == ("", "")
     assert "Soon gone" not in alice_client.get(PAGE.format(resource.pk)).content.decode()
 
 
@@ -207,7 +219,13 @@ def test_the_service_refuses_comments_outside_the_window(alice, consultation, re
     close_window(consultation)
 
     with pytest.raises(services.ConsultationClosed):
-        services.save_comment(response=response, resource=resource, section=None, text="Late")
+        services.add_comment(
+            response=response,
+            resource=resource,
+            version=resource.latest_version(),
+            kind="general",
+            text="Late",
+        )
 
 
 def test_the_service_refuses_a_place_outside_the_consultation(
@@ -216,11 +234,22 @@ def test_the_service_refuses_a_place_outside_the_consultation(
     response = Response.objects.create(participant=alice)
 
     with pytest.raises(ValueError):
-        services.save_comment(
-            response=response, resource=resource, section=other_resource.sections.get(), text="x"
+        services.add_comment(
+            response=response,
+            resource=resource,
+            version=resource.latest_version(),
+            section=other_resource.sections.get(),
+            kind="general",
+            text="x",
         )
     with pytest.raises(ValueError):
-        services.save_comment(response=response, resource=carols_resource, section=None, text="x")
+        services.add_comment(
+            response=response,
+            resource=carols_resource,
+            version=carols_resource.latest_version(),
+            kind="general",
+            text="x",
+        )
     assert not Comment.objects.exists()
 
 
@@ -228,7 +257,7 @@ def test_an_edited_comment_goes_back_to_the_moderation_queue(alice_client, alice
     alice_client.post(COMMENT.format(resource.pk), {"text": "First"})
     Comment.objects.update(status=Comment.Status.APPROVED, moderated_by=olga, moderated_at=timezone.now())
 
-    alice_client.post(COMMENT.format(resource.pk), {"text": "Second thoughts"})
+    alice_client.post(EDIT.format(Comment.objects.get().pk), {"kind": "general", "text": "Second thoughts"})
 
     edited = Comment.objects.get()
     assert (edited.status, edited.moderated_by, edited.moderated_at) == (Comment.Status.PENDING, None, None)
@@ -274,7 +303,7 @@ def test_resource_page_costs_the_same_for_1_and_20_commented_sections(
     with django_assert_max_num_queries(few):
         page = alice_client.get(PAGE.format(resource.pk)).content.decode()
     assert "On section 20" in page
-    assert few <= 8
+    assert few <= 10
 
 
 # Review, submit, receipt
@@ -294,8 +323,8 @@ def test_review_lists_comments_grouped_by_resource_with_links_back(
     assert page.index("Principles for Responsible AI Innovation") < page.index("Whole remark")
     assert page.index("Whole remark") < page.index("Section remark")
     assert page.index("Risk Assessment Questionnaire") < page.index("Questionnaire remark")
-    assert f'href="/c/tech-providers/resources/{resource.pk}/#section-1"' in page
-    assert f'href="/c/tech-providers/resources/{resource.pk}/#whole-resource"' in page
+    for remark in Comment.objects.exclude(text="   "):
+        assert f'href="/c/tech-providers/resources/{remark.resource_id}/#comment-{remark.pk}"' in page
     assert "Likelihood" not in page  # the blank comment is not listed
 
 
@@ -571,19 +600,18 @@ def test_exporting_selected_comments_and_a_whole_consultation(
 # The model's own rules
 
 
-def test_one_comment_per_section_and_one_on_the_whole_resource(alice, resource, section):
+def test_the_database_takes_several_comments_at_the_same_place(alice, resource, section):
     comment(alice, resource, "Section", section=section)
+    comment(alice, resource, "Section again", section=section)
     comment(alice, resource, "Whole")
+    comment(alice, resource, "Whole again")
 
+    assert Comment.objects.count() == 4
+
+
+def test_a_quoted_passage_needs_a_paragraph_in_the_database(alice, resource, section):
     with pytest.raises(IntegrityError):
-        comment(alice, resource, "Whole again")
-
-
-def test_a_second_comment_on_the_same_section_is_refused_by_the_database(alice, resource, section):
-    comment(alice, resource, "Section", section=section)
-
-    with pytest.raises(IntegrityError):
-        comment(alice, resource, "Again", section=section)
+        comment(alice, resource, "Adrift", section=section, quote="Lawfulness")
 
 
 def test_a_comment_on_a_section_of_another_resource_does_not_validate(alice, resource, other_resource):
@@ -603,3 +631,344 @@ def test_questions_without_a_resource_are_not_listed_on_it(alice_client, alice, 
         "Guiding questions on this resource"
         not in alice_client.get(PAGE.format(resource.pk)).content.decode()
     )
+
+
+# Paragraphs, passages, proposed changes; editing and deleting one's own
+
+PRINCIPLE = "An agency uses AI only where the law allows it, and only as far as the purpose requires."
+
+
+@pytest.fixture
+def paragraphs(section) -> list[ResourceParagraph]:
+    return [
+        section.paragraphs.create(number=1, text=PRINCIPLE),
+        section.paragraphs.create(number=2, kind="list_item", level=1, text="Necessity | Proportionality"),
+    ]
+
+
+def passage_post(section, paragraph, passage: str, **extra) -> dict[str, object]:
+    return {
+        "section": section.pk,
+        "paragraph": paragraph.pk,
+        "quote": passage,
+        "quote_start": paragraph.text.index(passage),
+        "kind": "technical",
+        "text": "Say which law.",
+        "proposed_change": "where national law and international human rights law allow it",
+        **extra,
+    }
+
+
+def test_participant_comments_on_a_passage_with_a_proposed_change(
+    alice_client, alice, resource, section, paragraphs
+):
+    response = alice_client.post(
+        COMMENT.format(resource.pk), passage_post(section, paragraphs[0], "the law allows it")
+    )
+
+    saved = Comment.objects.get()
+    assert response["Location"] == f"/c/tech-providers/resources/{resource.pk}/#comment-{saved.pk}"
+    assert (saved.section, saved.paragraph, saved.version) == (
+        section,
+        paragraphs[0],
+        resource.latest_version(),
+    )
+    assert (saved.quote, saved.quote_start, saved.kind) == ("the law allows it", 29, "technical")
+    assert saved.quote_prefix == PRINCIPLE[:29][-32:]
+    assert saved.quote_suffix == PRINCIPLE[46:][:32]
+    assert saved.proposed_change.startswith("where national law")
+    page = alice_client.get(PAGE.format(resource.pk)).content.decode()
+    assert (
+        f'An agency uses AI only where <mark class="own-passage" id="passage-{saved.pk}" tabindex="-1">'
+        "the law allows it</mark>"
+    ) in page
+    assert f'<a class="passage-link" href="#comment-{saved.pk}" data-offset-skip>' in page
+    assert f'href="#passage-{saved.pk}">Show passage 1 in the text</a>' in page
+    assert "1 ¶1" in page and "Technical" in page and "where national law and international" in page
+    assert f'action="/c/tech-providers/comments/{saved.pk}/delete/"' in page
+    assert f'href="?edit={saved.pk}#comment-{saved.pk}" data-edit-comment="{saved.pk}" data-saved-at=' in page
+    assert f'action="/c/tech-providers/comments/{saved.pk}/edit/"' not in page  # written when editing only
+
+
+def test_the_page_shows_numbered_paragraphs_and_a_paragraph_choice_for_every_one(
+    alice_client, alice, resource, section, paragraphs
+):
+    page = alice_client.get(PAGE.format(resource.pk)).content.decode()
+
+    assert '<span class="para-number">¶1</span>' in page and '<span class="para-number">¶2</span>' in page
+    assert 'class="doc-para doc-list_item doc-level-1"' in page
+    assert "Necessity | Proportionality" in page
+    assert '<option value="">The whole section 1</option>' in page
+    assert f'<option value="{paragraphs[1].pk}">¶2 · Necessity | Proportionality</option>' in page
+    assert '<span class="section-number">1</span> Core principles' in page
+
+
+def test_without_javascript_a_passage_typed_by_hand_is_found_in_the_paragraph(
+    alice_client, alice, resource, section, paragraphs
+):
+    data = passage_post(
+        section, paragraphs[0], "the law allows it", quote=" the law allows it ", quote_start=""
+    )
+
+    alice_client.post(COMMENT.format(resource.pk), data)
+
+    assert (Comment.objects.get().quote, Comment.objects.get().quote_start) == ("the law allows it", 29)
+
+
+@pytest.mark.parametrize(
+    ("quote", "start"), [("the law forbids it", ""), ("the law allows it", "3"), ("the law allows it", "999")]
+)
+def test_a_passage_not_in_the_paragraph_is_refused_and_what_was_typed_stays(
+    alice_client, alice, resource, section, paragraphs, quote, start
+):
+    data = passage_post(section, paragraphs[0], "the law allows it", quote=quote, quote_start=start)
+
+    response = alice_client.post(COMMENT.format(resource.pk), data)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The quoted passage is not in 1 ¶1 as it reads now" in page
+    assert "Say which law." in page and "where national law and international" in page
+    assert not Comment.objects.exists()
+
+
+def test_a_proposed_change_without_a_comment_is_refused_with_a_message(alice_client, alice, resource):
+    response = alice_client.post(COMMENT.format(resource.pk), {"text": " ", "proposed_change": "Shorter"})
+
+    assert "Please write your comment as well" in response.content.decode()
+    assert not Comment.objects.exists()
+
+
+def test_a_paragraph_of_another_section_is_not_found(alice_client, alice, resource, section, other_resource):
+    foreign = other_resource.sections.get().paragraphs.create(number=1, text="How likely is harm?")
+    elsewhere = resource.sections.create(position=2, heading="Fairness")
+
+    for section_id in (section.pk, elsewhere.pk):
+        data = {"section": section_id, "paragraph": foreign.pk, "text": "Hi"}
+        assert alice_client.post(COMMENT.format(resource.pk), data).status_code == 404
+    assert (
+        alice_client.post(COMMENT.format(resource.pk), {"paragraph": foreign.pk, "text": "Hi"}).status_code
+        == 404
+    )
+    assert not Comment.objects.exists()
+
+
+def test_only_the_version_under_consultation_takes_new_comments(
+    alice_client, alice, resource, section, paragraphs
+):
+    newer = ResourceVersion.objects.create(resource=resource, number=2)
+    new_section = ResourceSection.objects.create(
+        resource=resource, version=newer, position=1, heading="Principles"
+    )
+    new_paragraph = new_section.paragraphs.create(number=1, text="Rewritten principle.")
+
+    old = {"section": section.pk, "paragraph": paragraphs[0].pk, "text": "On the old words"}
+    assert alice_client.post(COMMENT.format(resource.pk), old).status_code == 404
+    page = alice_client.get(PAGE.format(resource.pk)).content.decode()
+    assert "Rewritten principle." in page and PRINCIPLE not in page
+
+    # An organiser keeps the consultation on version 1: then version 2 takes none.
+    ConsultationResource.objects.filter(resource=resource).update(version=resource.versions.get(number=1))
+    new = {"section": new_section.pk, "paragraph": new_paragraph.pk, "text": "On the new words"}
+    assert alice_client.post(COMMENT.format(resource.pk), new).status_code == 404
+    assert alice_client.post(COMMENT.format(resource.pk), old).status_code == 302
+    assert list(Comment.objects.values_list("text", flat=True)) == ["On the old words"]
+
+
+def test_the_service_refuses_a_paragraph_of_another_version_or_section(alice, resource, section, paragraphs):
+    response = Response.objects.create(participant=alice)
+    newer = ResourceVersion.objects.create(resource=resource, number=2)
+    common = {"response": response, "resource": resource, "kind": "general", "text": "x"}
+
+    with pytest.raises(ValueError):  # the section is on version 1, not 2
+        services.add_comment(**common, version=newer, section=section, paragraph=paragraphs[0])
+    other = resource.sections.create(version=newer, position=2, heading="Elsewhere")
+    with pytest.raises(ValueError):  # the paragraph is in another section
+        services.add_comment(**common, version=newer, section=other, paragraph=paragraphs[0])
+    assert not Comment.objects.exists()
+
+
+def test_the_service_refuses_a_passage_not_found_at_its_offset(alice, resource, section, paragraphs):
+    response = Response.objects.create(participant=alice)
+
+    with pytest.raises(ValidationError) as error:
+        services.add_comment(
+            response=response,
+            resource=resource,
+            version=resource.latest_version(),
+            section=section,
+            paragraph=paragraphs[0],
+            quote="the law allows it",
+            quote_start=0,
+            kind="editorial",
+            text="x",
+        )
+
+    assert error.value.code == "quote_not_found"
+    assert not Comment.objects.exists()
+
+
+def test_participant_edits_their_comment_and_it_goes_back_to_moderation(
+    alice_client, alice, olga, resource, section, paragraphs
+):
+    alice_client.post(COMMENT.format(resource.pk), passage_post(section, paragraphs[0], "the law allows it"))
+    saved = Comment.objects.get()
+    Comment.objects.update(status=Comment.Status.APPROVED, moderated_by=olga, moderated_at=timezone.now())
+
+    form = alice_client.get(PAGE.format(resource.pk) + f"?edit={saved.pk}").content.decode()
+    assert f'action="/c/tech-providers/comments/{saved.pk}/edit/"' in form
+    assert f'id="comment-{saved.pk}-text"' in form and "Say which law.</textarea>" in form
+    response = alice_client.post(
+        EDIT.format(saved.pk), {"kind": "editorial", "text": "Name the law.", "proposed_change": ""}
+    )
+
+    assert response["Location"] == f"/c/tech-providers/resources/{resource.pk}/#comment-{saved.pk}"
+    saved.refresh_from_db()
+    assert (saved.kind, saved.text, saved.proposed_change) == ("editorial", "Name the law.", "")
+    assert (saved.quote, saved.paragraph) == ("the law allows it", paragraphs[0])
+    assert (saved.status, saved.moderated_by) == (Comment.Status.PENDING, None)
+
+
+def test_edits_and_deletions_after_submitting_are_kept_on_record(alice_client, alice, resource):
+    alice_client.post(COMMENT.format(resource.pk), {"text": "First"})
+    submit(alice)
+    saved = Comment.objects.get()
+
+    alice_client.post(EDIT.format(saved.pk), {"kind": "general", "text": "Second"})
+    alice_client.post(f"/c/tech-providers/comments/{saved.pk}/delete/")
+
+    assert list(saved.revisions.order_by("pk").values_list("previous_text", flat=True)) == ["First", "Second"]
+
+
+def test_an_invalid_edit_is_shown_again_with_what_was_typed(alice_client, alice, resource):
+    alice_client.post(COMMENT.format(resource.pk), {"text": "Kept"})
+    saved = Comment.objects.get()
+
+    response = alice_client.post(
+        EDIT.format(saved.pk), {"kind": "general", "text": "", "proposed_change": "Alone"}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Please write your comment as well" in page and "Alone</textarea>" in page
+    assert Comment.objects.get().text == "Kept"
+
+
+def test_someone_elses_comment_cannot_be_edited_deleted_or_opened(alice_client, alice, bob, resource):
+    bobs = comment(bob, resource, "Bob's own")
+
+    for path, data in (
+        (EDIT.format(bobs.pk), {"kind": "general", "text": "Taken over"}),
+        (f"/c/tech-providers/comments/{bobs.pk}/delete/", {}),
+        (f"/c/tech-providers/comments/{bobs.pk}/autosave/", {"field": "text", "text": "Taken over"}),
+    ):
+        assert alice_client.post(path, data).status_code == 404, path
+    page = alice_client.get(PAGE.format(resource.pk) + f"?edit={bobs.pk}").content.decode()
+    assert "Bob's own" not in page and "Taken over" not in page
+    assert Comment.objects.get().text == "Bob's own"
+
+
+def test_only_ones_own_passages_are_highlighted(alice_client, alice, bob, resource, section, paragraphs):
+    comment(bob, resource, "Bob's", section=section, paragraph=paragraphs[0], quote="AI", quote_start=15)
+
+    page = alice_client.get(PAGE.format(resource.pk)).content.decode()
+
+    assert "<mark" not in page and "Bob&#x27;s" not in page
+
+
+def test_after_the_deadline_comments_cannot_be_edited_or_deleted(alice_client, alice, consultation, resource):
+    saved = comment(alice, resource, "In time")
+    close_window(consultation)
+
+    page = alice_client.get(PAGE.format(resource.pk)).content.decode()
+    assert "In time" in page and "Delete" not in page and "/edit/" not in page
+    for path in (EDIT.format(saved.pk), f"/c/tech-providers/comments/{saved.pk}/delete/"):
+        response = alice_client.post(path, {"kind": "general", "text": "Late"}, follow=True)
+        assert "The feedback window closed on" in response.content.decode()
+    assert Comment.objects.get().text == "In time"
+    with pytest.raises(services.ConsultationClosed):
+        services.delete_comment(comment=saved)
+    with pytest.raises(services.ConsultationClosed):
+        services.edit_comment(comment=saved, text="Late", kind="general", proposed_change="")
+
+
+# Autosave of comments
+
+
+def test_the_first_autosave_creates_the_comment_and_later_ones_edit_it(
+    alice_client, alice, resource, section, paragraphs
+):
+    data = passage_post(section, paragraphs[0], "the law allows it", field="text")
+
+    first = alice_client.post(f"/c/tech-providers/resources/{resource.pk}/comment/autosave/", data).json()
+
+    saved = Comment.objects.get()
+    assert first["autosave_url"] == f"/c/tech-providers/comments/{saved.pk}/autosave/"
+    assert first["action"] == f"/c/tech-providers/comments/{saved.pk}/edit/"
+    assert first["storage_key"] == f"feedback:tech-providers:{alice.pk}:comment-{saved.pk}"
+    assert first["saved_at"]
+    later = alice_client.post(first["autosave_url"], {**data, "text": "Say which law, please."})
+    assert later.status_code == 200
+    assert Comment.objects.get().text == "Say which law, please."
+
+
+def test_an_empty_new_comment_autosaves_nothing(alice_client, alice, resource):
+    url = f"/c/tech-providers/resources/{resource.pk}/comment/autosave/"
+
+    assert alice_client.post(url, {"field": "kind", "kind": "editorial", "text": ""}).json() == {
+        "empty": True
+    }
+    refused = alice_client.post(url, {"field": "proposed_change", "text": "", "proposed_change": "New words"})
+
+    assert refused.status_code == 400
+    assert "Please write your comment as well" in refused.json()["error"]
+    assert not Comment.objects.exists()
+
+
+def test_comment_autosave_is_refused_after_the_deadline(alice_client, alice, consultation, resource):
+    saved = comment(alice, resource, "In time")
+    close_window(consultation)
+
+    for url in (
+        f"/c/tech-providers/resources/{resource.pk}/comment/autosave/",
+        f"/c/tech-providers/comments/{saved.pk}/autosave/",
+    ):
+        response = alice_client.post(url, {"field": "text", "text": "Late", "kind": "general"})
+        assert response.status_code == 409
+        assert "The feedback window closed on" in response.json()["error"]
+    assert list(Comment.objects.values_list("text", flat=True)) == ["In time"]
+
+
+def test_resource_page_with_200_paragraphs_and_50_comments_costs_a_fixed_number_of_queries(
+    alice_client, alice, resource, section, django_assert_max_num_queries
+):
+    version = resource.latest_version()
+    made = []
+    for position in range(2, 21):
+        new = ResourceSection.objects.create(
+            resource=resource, version=version, position=position, heading="H"
+        )
+        for number in range(1, 11):
+            made.append(
+                new.paragraphs.create(number=number, text=f"Paragraph {position}.{number} of the draft.")
+            )
+    for number in range(1, 11):
+        made.append(section.paragraphs.create(number=number, text=f"Paragraph 1.{number} of the draft."))
+    for index, paragraph in enumerate(made[:50]):
+        comment(
+            alice,
+            resource,
+            f"Remark {index}",
+            section=paragraph.section,
+            paragraph=paragraph,
+            quote="of the draft",
+            quote_start=paragraph.text.index("of the draft"),
+        )
+
+    with django_assert_max_num_queries(10):
+        page = alice_client.get(PAGE.format(resource.pk)).content.decode()
+
+    assert len(made) == 200
+    assert page.count('class="doc-para ') == 200
+    assert page.count('<mark class="own-passage"') == 50
+    assert "Remark 49" in page

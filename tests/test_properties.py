@@ -177,12 +177,12 @@ def test_comment_form_stores_any_text_exactly_or_refuses_it_with_a_message(
     alice_client: Client, alice_response: Response, resource: Resource, text: str
 ) -> None:
     cache.clear()
-    Comment.objects.update_or_create(
+    own, _created = Comment.objects.update_or_create(
         response=alice_response, resource=resource, section=None, defaults={"text": "before"}
     )
 
     page = post_form(
-        alice_client, f"/c/tech-providers/resources/{resource.pk}/comment/", {"section": "", "text": text}
+        alice_client, f"/c/tech-providers/comments/{own.pk}/edit/", {"kind": "general", "text": text}
     )
 
     message = refusal(text, COMMENT_MAX_LENGTH)

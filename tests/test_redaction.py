@@ -144,7 +144,7 @@ def test_a_participants_edit_clears_the_redaction_and_sends_the_answer_back_to_t
 def test_a_participants_edit_clears_the_redaction_of_a_comment(alices_comment, resource, mona):
     moderation.redact(item=alices_comment, passage=SECRET, reason="Names a police officer", by=mona)
 
-    services.save_comment(response=alices_comment.response, resource=resource, section=None, text="Shorter.")
+    services.edit_comment(comment=alices_comment, text="Shorter.", kind="general", proposed_change="")
 
     alices_comment.refresh_from_db()
     assert alices_comment.text == "Shorter."

@@ -52,10 +52,10 @@ def test_comment_edits_after_submitting_are_recorded(alice_client, alice, resour
     alice_client.post(COMMENT.format(resource.pk), {"text": "Before"})
     alice_client.post("/c/tech-providers/submit/")
 
-    alice_client.post(COMMENT.format(resource.pk), {"text": "After"})
-    alice_client.post(COMMENT.format(resource.pk), {"text": ""})
-
     saved = Comment.objects.get()
+    alice_client.post(f"/c/tech-providers/comments/{saved.pk}/edit/", {"kind": "general", "text": "After"})
+    alice_client.post(f"/c/tech-providers/comments/{saved.pk}/delete/")
+
     assert list(saved.revisions.order_by("edited_at").values_list("previous_text", flat=True)) == [
         "Before",
         "After",

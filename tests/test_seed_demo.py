@@ -108,3 +108,16 @@ def test_seed_demo_codes_the_consultation_with_the_toolkit_principles(db):
     seed()
 
     assert Consultation.objects.get().codebook.themes.count() == 23
+
+
+def test_seed_demo_gives_every_section_two_to_four_numbered_paragraphs(db):
+    from feedback.models import ResourceParagraph
+
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+
+    sections = ResourceSection.objects.filter(resource__version_label="Draft")
+    assert sections.count() == 23
+    for section in sections:
+        assert 2 <= section.paragraphs.count() <= 4, section
+    assert ResourceParagraph.objects.filter(text="").count() == 0

@@ -68,6 +68,10 @@ SITE_CASES = [
     ("feedback:profile", {"slug": "own"}, "get", expect(404, alice=200)),
     ("feedback:profile", {"slug": "other"}, "get", expect(404, carol=200)),
     ("feedback:profile", {"slug": "own"}, "post", expect(404, alice=200)),
+    ("feedback:profile-autosave", {"slug": "own"}, "get", expect(405)),
+    ("feedback:profile-autosave", {"slug": "own"}, "post", expect(404, alice=200)),
+    # carol has not confirmed her profile yet: her browser keeps the draft.
+    ("feedback:profile-autosave", {"slug": "other"}, "post", expect(404, carol=409)),
     ("feedback:questions", {"slug": "own"}, "get", expect(404, alice=200)),
     # carol has not confirmed her profile yet: sent there first.
     ("feedback:questions", {"slug": "other"}, "get", expect(404, carol=302)),
@@ -82,6 +86,30 @@ SITE_CASES = [
     ("feedback:comment", {"slug": "own", "resource_id": "resource"}, "get", expect(405)),
     ("feedback:comment", {"slug": "own", "resource_id": "resource"}, "post", expect(404, alice=302)),
     ("feedback:comment", {"slug": "own", "resource_id": "other_resource"}, "post", expect(404)),
+    ("feedback:comment-autosave", {"slug": "own", "resource_id": "resource"}, "get", expect(405)),
+    ("feedback:comment-autosave", {"slug": "own", "resource_id": "resource"}, "post", expect(404, alice=200)),
+    ("feedback:comment-autosave", {"slug": "own", "resource_id": "other_resource"}, "post", expect(404)),
+    # carol has not confirmed her profile yet.
+    (
+        "feedback:comment-autosave",
+        {"slug": "other", "resource_id": "other_resource"},
+        "post",
+        expect(404, carol=409),
+    ),
+    # A comment is its author's alone: anyone else, carol in her own consultation included, gets 404.
+    ("feedback:comment-edit", {"slug": "own", "comment_id": "comment"}, "get", expect(405)),
+    ("feedback:comment-edit", {"slug": "own", "comment_id": "comment"}, "post", expect(404, alice=302)),
+    ("feedback:comment-edit", {"slug": "other", "comment_id": "comment"}, "post", expect(404)),
+    (
+        "feedback:comment-edit-autosave",
+        {"slug": "own", "comment_id": "comment"},
+        "post",
+        expect(404, alice=200),
+    ),
+    ("feedback:comment-edit-autosave", {"slug": "other", "comment_id": "comment"}, "post", expect(404)),
+    ("feedback:comment-delete", {"slug": "own", "comment_id": "comment"}, "get", expect(405)),
+    ("feedback:comment-delete", {"slug": "other", "comment_id": "comment"}, "post", expect(404)),
+    ("feedback:comment-delete", {"slug": "own", "comment_id": "comment"}, "post", expect(404, alice=302)),
     ("feedback:resource-file", {"slug": "own", "resource_id": "resource"}, "get", expect(404, alice=200)),
     ("feedback:resource-file", {"slug": "own", "resource_id": "other_resource"}, "get", expect(404)),
     ("feedback:resource-file", {"slug": "other", "resource_id": "resource"}, "get", expect(404)),
@@ -385,6 +413,11 @@ POST_DATA = {
     "feedback:autosave": {"field": "q1", "q1": "Walked"},
     "feedback:profile": {"name": ""},
     "feedback:questions": {"q1": "Walked"},
+    "feedback:comment": {"text": "Walked"},
+    "feedback:profile-autosave": {"field": "role", "role": "Walker"},
+    "feedback:comment-autosave": {"field": "text", "text": "Walked", "kind": "general"},
+    "feedback:comment-edit": {"text": "Walked again", "kind": "general"},
+    "feedback:comment-edit-autosave": {"field": "text", "text": "Walked on", "kind": "general"},
 }
 
 

@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from feedback import i18n
-from feedback.models import COMMENT_MAX_LENGTH, Participant, Question
+from feedback.models import COMMENT_MAX_LENGTH, QUOTE_MAX_LENGTH, Comment, Participant, Question
 
 
 class ProfileForm(forms.ModelForm):
@@ -172,8 +172,16 @@ class AnswersForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    """The text of one comment; which resource and section it is on is checked by the view, not here."""
+    """A comment's type, text and proposed change; where it is (resource, section, paragraph, passage) is checked
+    by the view and the service, not here."""
 
+    kind = forms.ChoiceField(
+        label=_("Type of comment"),
+        choices=Comment.Kind.choices,
+        initial=Comment.Kind.GENERAL,
+        widget=forms.RadioSelect,
+        required=False,
+    )
     text = forms.CharField(
         label=_("Your comment"),
         max_length=COMMENT_MAX_LENGTH,
@@ -182,3 +190,43 @@ class CommentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
         help_text=_("Up to 5,000 characters. Only you and the organisers can read it."),
     )
+    proposed_change = forms.CharField(
+        label=_("Proposed change (optional)"),
+        max_length=COMMENT_MAX_LENGTH,
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+        help_text=_("The words you would put in their place, if you have a wording in mind."),
+    )
+
+    def clean_kind(self) -> str:
+        # Left unchosen, a comment is a general one, as the form's preselected choice says.
+        return self.cleaned_data["kind"] or Comment.Kind.GENERAL
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not cleaned.get("text", "").strip() and cleaned.get("proposed_change", "").strip():
+            self.add_error(
+                "text", _("Please write your comment as well; the proposed change is saved with it.")
+            )
+        return cleaned
+
+
+class NewCommentForm(CommentForm):
+    """A new comment: also the quoted passage, whose offset in the paragraph the page's script sends (typed in by
+    hand, the view looks the words up). The section and paragraph are looked up by the view."""
+
+    quote = forms.CharField(
+        label=_("Quoted passage (optional)"),
+        max_length=QUOTE_MAX_LENGTH,
+        required=False,
+        strip=False,
+        help_text=_("The exact words of the paragraph your comment is about."),
+    )
+    quote_start = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not cleaned.get("text", "").strip() and "text" not in self.errors:
+            self.add_error("text", _("Please write your comment."))
+        return cleaned

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -15,12 +15,17 @@ from django.utils.translation import gettext as _
 
 from feedback.models import (
     COMMENT_MAX_LENGTH,
+    QUOTE_MAX_LENGTH,
     Answer,
     Comment,
+    Consultation,
+    ConsultationResource,
     Participant,
     Question,
     Resource,
+    ResourceParagraph,
     ResourceSection,
+    ResourceVersion,
     Response,
     Revision,
 )
@@ -50,6 +55,28 @@ def confirm_profile(*, participant: Participant, fields: Mapping[str, Any]) -> N
         participant.consented_at = timezone.now()
     participant.full_clean()
     participant.save()
+
+
+PROFILE_TEXT_FIELDS = ("name", "organisation", "role", "conflict_of_interest")
+
+
+def save_profile_text(*, participant: Participant, field: str, value: str) -> bool:
+    """Store one free-text field of a confirmed profile as it is now (autosave); returns whether it changed.
+    The rest of the profile, and the consent, change only through confirm_profile."""
+    if field not in PROFILE_TEXT_FIELDS:
+        raise ValueError("not a free-text field of the profile")
+    if not participant.consultation.is_open():
+        raise ConsultationClosed
+    if not participant.has_confirmed_profile:
+        raise ValueError("profile not confirmed yet")
+    if getattr(participant, field) == value:
+        return False
+    setattr(participant, field, value)
+    participant.clean_fields(
+        exclude=[name for name in (f.name for f in Participant._meta.fields) if name != field]
+    )
+    participant.save(update_fields=[field])
+    return True
 
 
 def _answer_fields(question: Question, value: Any) -> dict[str, Any]:
@@ -122,58 +149,178 @@ def save_answers(*, response: Response, values: Mapping[Question, Any], language
     return changed
 
 
-def check_comment_place(*, response: Response, resource: Resource, section: ResourceSection | None) -> None:
-    """Refuse a resource outside the participant's consultation, or a section of another resource."""
-    if section is not None and section.resource_id != resource.pk:
-        raise ValueError("section of another resource")
-    if not resource.consultation_links.filter(consultation_id=response.participant.consultation_id).exists():
+QUOTE_CONTEXT = 32  # characters kept before and after a quoted passage, to find it again in a later version
+
+
+def consultation_version(*, consultation: Consultation, resource: Resource) -> ResourceVersion:
+    """The version of the resource that the consultation's participants read: the one chosen for it, else the
+    newest."""
+    link = ConsultationResource.objects.select_related("version").get(
+        consultation=consultation, resource=resource
+    )
+    return link.version or resource.latest_version()
+
+
+def check_comment_place(
+    *,
+    response: Response,
+    resource: Resource,
+    version: ResourceVersion,
+    section: ResourceSection | None,
+    paragraph: ResourceParagraph | None,
+) -> None:
+    """Refuse a place the participant cannot comment on: a resource outside their consultation, a version other
+    than the one the consultation uses, a section of another version, a paragraph of another section."""
+    consultation = response.participant.consultation
+    if version.resource_id != resource.pk:
+        raise ValueError("version of another resource")
+    if section is not None and (section.resource_id != resource.pk or section.version_id != version.pk):
+        raise ValueError("section of another resource or version")
+    if paragraph is not None and (section is None or paragraph.section_id != section.pk):
+        raise ValueError("paragraph of another section")
+    if not resource.consultation_links.filter(consultation_id=consultation.pk).exists():
         raise ValueError("resource of another consultation")
+    if consultation_version(consultation=consultation, resource=resource).pk != version.pk:
+        raise ValueError("not the version under consultation")
+
+
+def _check_comment_fields(*, kind: str, text: str, proposed_change: str) -> None:
+    # The forms refuse these with a message; the checks here guard every other way in.
+    if kind not in Comment.Kind.values:
+        raise ValidationError(_("Choose a type of comment."), code="kind")
+    if len(text) > COMMENT_MAX_LENGTH or len(proposed_change) > COMMENT_MAX_LENGTH:
+        raise ValidationError(_("A comment or proposed change is too long."), code="max_length")
+    if not text.strip() and proposed_change.strip():
+        raise ValidationError(
+            _("Please write your comment as well; the proposed change is saved with it."),
+            code="text_required",
+        )
+
+
+def anchored_quote(
+    *,
+    paragraph: ResourceParagraph | None,
+    quote: str,
+    quote_prefix: str,
+    quote_suffix: str,
+    quote_start: int | None,
+) -> dict[str, Any]:
+    """The quoted passage as stored: checked against the paragraph's text at `quote_start`, with the text around
+    it taken from the paragraph (given context must agree with it)."""
+    if not quote:
+        return {"quote": "", "quote_prefix": "", "quote_suffix": "", "quote_start": None}
+    if paragraph is None:
+        raise ValidationError(_("A quoted passage must be in a paragraph."), code="quote_paragraph")
+    if len(quote) > QUOTE_MAX_LENGTH:
+        raise ValidationError(
+            _("The quoted passage is too long: quote at most %(max)s characters.")
+            % {"max": QUOTE_MAX_LENGTH},
+            code="quote_length",
+        )
+    text = paragraph.text
+    if quote_start is None or quote_start < 0 or text[quote_start : quote_start + len(quote)] != quote:
+        raise ValidationError(
+            _("The quoted passage is not in %(place)s as it reads now: select the words again in the text.")
+            % {"place": paragraph.label},
+            code="quote_not_found",
+        )
+    prefix = text[max(0, quote_start - QUOTE_CONTEXT) : quote_start]
+    suffix = text[quote_start + len(quote) : quote_start + len(quote) + QUOTE_CONTEXT]
+    if not prefix.endswith(quote_prefix) or not suffix.startswith(quote_suffix):
+        raise ValidationError(
+            _(
+                "The text around the quoted passage does not match %(place)s: select the words again in the text."
+            )
+            % {"place": paragraph.label},
+            code="quote_context",
+        )
+    return {"quote": quote, "quote_prefix": prefix, "quote_suffix": suffix, "quote_start": quote_start}
 
 
 @transaction.atomic
-def save_comment(
-    *, response: Response, resource: Resource, section: ResourceSection | None, text: str, language: str = ""
-) -> Comment | None:
-    """Store the participant's comment on the resource (or one section of it) as it is now.
-
-    Empty text clears an earlier comment but keeps its row (and its history); returns the comment, or None
-    when there was none and the text is empty.
-    """
+def add_comment(
+    *,
+    response: Response,
+    resource: Resource,
+    version: ResourceVersion,
+    section: ResourceSection | None = None,
+    paragraph: ResourceParagraph | None = None,
+    quote: str = "",
+    quote_prefix: str = "",
+    quote_suffix: str = "",
+    quote_start: int | None = None,
+    kind: str,
+    text: str,
+    proposed_change: str = "",
+    language: str = "",
+) -> Comment:
+    """A new comment of the participant on the resource, a section, a paragraph or a passage in it. Several may
+    be made at the same place."""
     if not response.participant.consultation.is_open():
         raise ConsultationClosed
-    if len(text) > COMMENT_MAX_LENGTH:
-        raise ValidationError("comment too long", code="max_length")
-    check_comment_place(response=response, resource=resource, section=section)
-    place = {"response": response, "resource": resource, "section": section}
-    # of=self: the default ordering joins sections, and PostgreSQL cannot lock the nullable side of a join.
-    comment = Comment.objects.select_for_update(of=("self",)).filter(**place).first()
-    if comment is None:
-        if not text.strip():
-            return None
-        try:
-            # A savepoint, so a concurrent first save (two tabs) turns into an update instead of an error.
-            with transaction.atomic():
-                comment = Comment.objects.create(
-                    **place, text=text, language=recorded_language(response.participant, language)
-                )
-        except IntegrityError:
-            comment = Comment.objects.select_for_update(of=("self",)).get(**place)
-        else:
-            if response.is_submitted:
-                Revision.objects.create(comment=comment)
-            _touch(response)
-            return comment
-    if comment.text == text:
-        return comment
+    _check_comment_fields(kind=kind, text=text, proposed_change=proposed_change)
+    if not text.strip():
+        raise ValidationError(_("Please write your comment."), code="text_required")
+    check_comment_place(
+        response=response, resource=resource, version=version, section=section, paragraph=paragraph
+    )
+    anchor = anchored_quote(
+        paragraph=paragraph,
+        quote=quote,
+        quote_prefix=quote_prefix,
+        quote_suffix=quote_suffix,
+        quote_start=quote_start,
+    )
+    comment = Comment.objects.create(
+        response=response,
+        resource=resource,
+        version=version,
+        section=section,
+        paragraph=paragraph,
+        **anchor,
+        kind=kind,
+        text=text,
+        proposed_change=proposed_change,
+        language=recorded_language(response.participant, language),
+    )
     if response.is_submitted:
-        Revision.objects.create(comment=comment, previous_text=comment.text)
-    comment.text = text
-    comment.language = recorded_language(response.participant, language)
-    # An edited comment goes back to the moderation queue, as if nobody had moderated it yet.
-    reset = comment.back_to_pending()
-    comment.save(update_fields=["text", "language", *reset, "updated_at"])
+        # Made after submitting: on record like any later change.
+        Revision.objects.create(comment=comment)
     _touch(response)
     return comment
+
+
+@transaction.atomic
+def edit_comment(
+    *, comment: Comment, text: str, kind: str, proposed_change: str, language: str = ""
+) -> Comment:
+    """The participant's comment as it is now; empty text and proposed change clear it (delete_comment). An
+    edited comment goes back to the moderation queue."""
+    response = comment.response
+    if not response.participant.consultation.is_open():
+        raise ConsultationClosed
+    _check_comment_fields(kind=kind, text=text, proposed_change=proposed_change)
+    # of=self and no ordering: the default ordering joins sections and paragraphs, which PostgreSQL cannot lock
+    # on the nullable side of a join. Two tabs saving the same comment take turns.
+    current = Comment.objects.select_for_update(of=("self",)).order_by().get(pk=comment.pk)
+    if (current.text, current.kind, current.proposed_change) == (text, kind, proposed_change):
+        return current
+    if response.is_submitted:
+        # Edits after submitting are allowed until the deadline, and each one is kept on record.
+        Revision.objects.create(comment=current, previous_text=current.text)
+    current.text, current.kind, current.proposed_change = text, kind, proposed_change
+    current.language = recorded_language(response.participant, language)
+    reset = current.back_to_pending()
+    current.save(update_fields=["text", "kind", "proposed_change", "language", *reset, "updated_at"])
+    _touch(response)
+    return current
+
+
+def delete_comment(*, comment: Comment) -> Comment:
+    """Take the comment back: its text and proposed change are cleared, the row and its history are kept."""
+    return edit_comment(
+        comment=comment, text="", kind=comment.kind, proposed_change="", language=comment.language
+    )
 
 
 def _touch(response: Response) -> None:
@@ -183,7 +330,11 @@ def _touch(response: Response) -> None:
 
 def comments_of(response: Response) -> QuerySet[Comment]:
     """The participant's own non-empty comments, grouped by resource in reading order."""
-    return response.comments.non_empty().select_related("resource", "section").in_reading_order()
+    return (
+        response.comments.non_empty()
+        .select_related("resource", "section", "paragraph__section", "version")
+        .in_reading_order()
+    )
 
 
 def revision_summary(response: Response) -> dict[str, Any]:

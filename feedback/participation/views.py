@@ -3,6 +3,7 @@ submit, receipt, the published insights."""
 
 import json
 import re
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -19,19 +20,23 @@ from feedback import i18n, session
 from feedback.analysis import reports
 from feedback.limits import rate_limited
 from feedback.models import (
+    Comment,
+    Consultation,
     Participant,
     Resource,
+    ResourceParagraph,
     ResourceSection,
+    ResourceVersion,
     Response,
 )
-from feedback.participation import services
+from feedback.participation import document, services
 from feedback.participation.access import (
     closed_message,
     page_context,
     participant_for,
     response_for,
 )
-from feedback.participation.forms import AnswersForm, CommentForm, ProfileForm
+from feedback.participation.forms import AnswersForm, CommentForm, NewCommentForm, ProfileForm
 
 # Participant pages
 
@@ -104,6 +109,34 @@ def profile(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         form = ProfileForm(instance=participant, disabled=bool(closed))
     return render(request, "feedback/profile.html", page_context(participant, form=form))
+
+
+@require_POST
+@rate_limited("autosave", as_json=True)
+def profile_autosave(request: HttpRequest, slug: str) -> JsonResponse:
+    """Save one free-text field of the profile while the participant types (name, organisation, role, conflict
+    of interest). Before the profile is first confirmed nothing is stored: the browser keeps the draft."""
+    participant = participant_for(request, slug)
+    name = request.POST.get("field", "")
+    if name not in services.PROFILE_TEXT_FIELDS:
+        return autosave_error(_("This is not a field of your profile."), 400)
+    if not participant.has_confirmed_profile:
+        return autosave_error(_("kept on this browser until you save this form."), 409)
+    consultation = participant.consultation
+    closed = closed_message(consultation)
+    if closed:
+        return autosave_error(closed, 409)
+    field = ProfileForm.base_fields[name]
+    try:
+        value = field.clean(request.POST.get(name, ""))
+        if name in ("name", "organisation", "role") and not value:
+            raise ValidationError(_("This field is required."), code="required")
+        services.save_profile_text(participant=participant, field=name, value=value)
+    except ValidationError as error:
+        return autosave_error(" ".join(error.messages), 400)
+    except services.ConsultationClosed:
+        return autosave_error(closed_message(consultation), 409)
+    return JsonResponse({"saved_at": saved_time(consultation), "saved_at_iso": timezone.now().isoformat()})
 
 
 @require_http_methods(["GET", "POST"])
@@ -204,8 +237,17 @@ def autosave(request: HttpRequest, slug: str) -> JsonResponse:
 
 def resource_for(participant: Participant, resource_id: int) -> Resource:
     """A resource of the participant's consultation, or 404."""
+    return get_object_or_404(Resource, pk=resource_id, consultations=participant.consultation)
+
+
+def own_comment_for(participant: Participant, comment_id: int) -> Comment:
+    """One of the participant's own comments, or 404: someone else's is as unknown as one that never was."""
     return get_object_or_404(
-        Resource.objects.prefetch_related("sections"), pk=resource_id, consultations=participant.consultation
+        Comment.objects.select_related(
+            "response__participant__consultation", "resource", "section", "paragraph__section"
+        ),
+        pk=comment_id,
+        response__participant=participant,
     )
 
 
@@ -213,9 +255,28 @@ def section_anchor(section: ResourceSection | None) -> str:
     return f"section-{section.position}" if section else "whole-resource"
 
 
-def comment_form(*, anchor: str, data: object = None, text: str = "") -> CommentForm:
-    # One form per section on the same page, so each needs its own element ids.
-    return CommentForm(data, initial={"text": text}, auto_id=f"comment-{anchor}-%s")
+def comment_url(slug: str, comment: Comment) -> str:
+    return reverse("feedback:resource", args=[slug, comment.resource_id]) + f"#comment-{comment.pk}"
+
+
+@dataclass
+class BoundForm:
+    """A comment form refused on save, shown again with what was typed: a new one (at `anchor`) or an edit."""
+
+    form: CommentForm
+    anchor: str = ""
+    comment_id: int | None = None
+
+
+def form_values(form: CommentForm | None) -> dict[str, object]:
+    """What a comment form shows: the typed values of a refused one with its errors, else the defaults."""
+    if form is None:
+        return {"kind": Comment.Kind.GENERAL}
+    values: dict[str, object] = {name: form.data.get(name, "") for name in form.fields}
+    values["paragraph"] = form.data.get("paragraph", "")
+    values["errors"] = [message for messages_ in form.errors.values() for message in messages_]
+    values["invalid"] = set(form.errors)
+    return values
 
 
 def render_resource(
@@ -223,25 +284,47 @@ def render_resource(
     participant: Participant,
     resource: Resource,
     *,
-    bound: tuple[ResourceSection | None, CommentForm] | None = None,
+    bound: BoundForm | None = None,
+    editing: int | None = None,
 ) -> HttpResponse:
-    """The resource page; `bound` is a (section, form) refused on save, shown again with what was typed."""
+    """The resource page: the version the consultation uses, its sections and numbered paragraphs, the
+    participant's own comments under the places they are on, their passages marked in the text."""
     response = response_for(participant)
-    comments = {c.section_id: c for c in response.comments.filter(resource=resource)}
-    blocks = []
-    for section in [*resource.sections.all(), None]:
-        anchor = section_anchor(section)
-        comment = comments.get(section.pk if section else None)
-        if bound is not None and bound[0] == section:
-            form = bound[1]
-        else:
-            form = comment_form(anchor=anchor, text=comment.text if comment else "")
-        blocks.append({"section": section, "anchor": anchor, "comment": comment, "form": form})
+    consultation = participant.consultation
+    version = services.consultation_version(consultation=consultation, resource=resource)
+    # Only what the page shows, with no joins: document() gives each comment its section and paragraph.
+    comments = list(
+        response.comments.filter(resource=resource).non_empty().only(*document.COMMENT_FIELDS).order_by("id")
+    )
+    blocks, elsewhere = document.document(version, comments)
+    earlier = [c for c in elsewhere if c.version_id != version.pk]
+    if earlier:
+        # Comments on an earlier version name their places ("2.1 ¶3") from that version's text.
+        earlier = list(
+            Comment.objects.filter(pk__in=[c.pk for c in earlier])
+            .select_related("version", "section", "paragraph__section")
+            .order_by("id")
+        )
+    new_values = {bound.anchor: form_values(bound.form)} if bound is not None and bound.anchor else {}
+    for block in blocks:
+        block.values = new_values.get(block.anchor) or form_values(None)
+    edit_values = None
+    if bound is not None and bound.comment_id is not None:
+        editing, edit_values = bound.comment_id, form_values(bound.form)
     context = page_context(
         participant,
         resource=resource,
+        version=version,
         blocks=blocks,
-        questions=list(participant.consultation.questions.filter(resource=resource)),
+        whole_comments=[c for c in elsewhere if c.version_id == version.pk],
+        earlier_comments=earlier,
+        whole_values=new_values.get("whole-resource") or form_values(None),
+        editing=editing,
+        edit_values=edit_values,
+        can_comment=participant.has_confirmed_profile and not closed_message(consultation),
+        kinds=Comment.Kind.choices,
+        storage_key=f"feedback:{consultation.slug}:{participant.pk}",
+        questions=list(consultation.questions.filter(resource=resource)),
     )
     return render(request, "feedback/resource.html", context)
 
@@ -249,25 +332,85 @@ def render_resource(
 @require_GET
 def resource_detail(request: HttpRequest, slug: str, resource_id: int) -> HttpResponse:
     participant = participant_for(request, slug)
-    return render_resource(request, participant, resource_for(participant, resource_id))
+    raw = request.GET.get("edit", "")
+    editing = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
+    return render_resource(request, participant, resource_for(participant, resource_id), editing=editing)
 
 
-def section_from(request: HttpRequest, resource: Resource) -> ResourceSection | None:
-    """The section named in the POST, which must belong to the resource (else 404); None for the whole."""
-    raw = request.POST.get("section", "")
+def posted_id(request: HttpRequest, name: str) -> int | None:
+    """A primary key named in the POST; None when absent, 404 when it is not a number."""
+    raw = request.POST.get(name, "")
     if raw == "":
         return None
-    if not (raw.isascii() and raw.isdigit()):
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 12):
         raise Http404
-    return get_object_or_404(ResourceSection, pk=int(raw), resource=resource)
+    return int(raw)
+
+
+@dataclass
+class NewComment:
+    """Where a new comment goes, as posted: checked to be in the version the consultation uses (else 404)."""
+
+    resource: Resource
+    version: ResourceVersion
+    section: ResourceSection | None
+    paragraph: ResourceParagraph | None
+
+    @classmethod
+    def from_post(cls, request: HttpRequest, participant: Participant, resource: Resource) -> "NewComment":
+        version = services.consultation_version(consultation=participant.consultation, resource=resource)
+        section_id, paragraph_id = posted_id(request, "section"), posted_id(request, "paragraph")
+        section = paragraph = None
+        if section_id is not None:
+            section = get_object_or_404(ResourceSection, pk=section_id, resource=resource, version=version)
+        if paragraph_id is not None:
+            if section is None:
+                raise Http404
+            paragraph = get_object_or_404(ResourceParagraph, pk=paragraph_id, section=section)
+            paragraph.section = section
+        return cls(resource, version, section, paragraph)
+
+    @property
+    def anchor(self) -> str:
+        return section_anchor(self.section)
+
+    def add(self, participant: Participant, form: NewCommentForm) -> Comment:
+        """Store the comment the form holds (ValidationError when the form or the passage is refused)."""
+        if not form.is_valid():
+            raise ValidationError(form.errors.get("__all__") or "invalid")
+        data = form.cleaned_data
+        quote, start = data["quote"], data["quote_start"]
+        if quote and start is None and self.paragraph is not None:
+            # Typed or pasted by hand (no script): the passage is where its words first appear.
+            quote = quote.strip()
+            found = self.paragraph.text.find(quote)
+            start = found if found >= 0 else None
+        return services.add_comment(
+            response=response_for(participant),
+            resource=self.resource,
+            version=self.version,
+            section=self.section,
+            paragraph=self.paragraph,
+            quote=quote,
+            quote_start=start,
+            kind=data["kind"],
+            text=data["text"],
+            proposed_change=data["proposed_change"],
+            language=i18n.answer_language(participant),
+        )
+
+
+def saved_time(consultation: Consultation) -> str:
+    with timezone.override(consultation.tz):
+        return date_format(timezone.localtime(), "TIME_FORMAT")
 
 
 @require_POST
 def comment(request: HttpRequest, slug: str, resource_id: int) -> HttpResponse:
+    """A new comment from the resource page's form (the script saves it earlier through comment_autosave)."""
     participant = participant_for(request, slug)
-    resource = resource_for(participant, resource_id)
-    section = section_from(request, resource)
-    target = reverse("feedback:resource", args=[slug, resource.pk]) + "#" + section_anchor(section)
+    place = NewComment.from_post(request, participant, resource_for(participant, resource_id))
+    target = reverse("feedback:resource", args=[slug, resource_id]) + "#" + place.anchor
     if not participant.has_confirmed_profile:
         messages.info(request, _("Please confirm your profile and how you may be quoted first."))
         return redirect("feedback:profile", slug=slug)
@@ -276,24 +419,140 @@ def comment(request: HttpRequest, slug: str, resource_id: int) -> HttpResponse:
     if closed:
         messages.error(request, closed)
         return redirect(target)
-    form = comment_form(anchor=section_anchor(section), data=request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Your comment was not saved: please correct it below and save again."))
-        return render_resource(request, participant, resource, bound=(section, form))
+    form = NewCommentForm(request.POST, auto_id=f"{place.anchor}-%s")
     try:
-        services.save_comment(
-            response=response_for(participant),
-            resource=resource,
-            section=section,
-            text=form.cleaned_data["text"],
-            language=i18n.answer_language(participant),
+        saved = place.add(participant, form)
+    except ValidationError as error:
+        for message in error.messages if form.is_valid() else []:
+            form.add_error(None, message)
+        messages.error(request, _("Your comment was not saved: please correct it below and save again."))
+        return render_resource(
+            request, participant, place.resource, bound=BoundForm(form, anchor=place.anchor)
         )
     except services.ConsultationClosed:
         messages.error(request, closed_message(consultation))
         return redirect(target)
-    with timezone.override(consultation.tz):
-        when = date_format(timezone.localtime(), "TIME_FORMAT")
-    messages.success(request, _("Your comment was saved at %(time)s.") % {"time": when})
+    messages.success(request, _("Your comment was saved at %(time)s.") % {"time": saved_time(consultation)})
+    return redirect(comment_url(slug, saved))
+
+
+def comment_saved_json(slug: str, consultation: Consultation, saved: Comment) -> JsonResponse:
+    """What autosave.js learns after saving a comment: when, and where the comment's later saves go."""
+    now = timezone.now()
+    return JsonResponse(
+        {
+            "saved_at": saved_time(consultation),
+            "saved_at_iso": now.isoformat(),
+            "autosave_url": reverse("feedback:comment-edit-autosave", args=[slug, saved.pk]),
+            "action": reverse("feedback:comment-edit", args=[slug, saved.pk]),
+            "storage_key": f"feedback:{slug}:{saved.response.participant_id}:comment-{saved.pk}",
+        }
+    )
+
+
+@require_POST
+@rate_limited("autosave", as_json=True)
+def comment_autosave(request: HttpRequest, slug: str, resource_id: int) -> JsonResponse:
+    """The first save of a new comment while the participant types; the answer names the URL of later saves."""
+    participant = participant_for(request, slug)
+    place = NewComment.from_post(request, participant, resource_for(participant, resource_id))
+    if not participant.has_confirmed_profile:
+        return autosave_error(_("Please confirm your profile and how you may be quoted first."), 409)
+    consultation = participant.consultation
+    closed = closed_message(consultation)
+    if closed:
+        return autosave_error(closed, 409)
+    form = NewCommentForm(request.POST)
+    if form.is_valid() and not form.cleaned_data["text"].strip() and not form.cleaned_data["proposed_change"]:
+        return JsonResponse({"empty": True})
+    if not form.is_valid() and set(form.errors) == {"text"} and not request.POST.get("proposed_change", ""):
+        # Nothing typed yet (say, only the type of comment was chosen): nothing to save, nothing wrong.
+        return JsonResponse({"empty": True})
+    try:
+        saved = place.add(participant, form)
+    except ValidationError as error:
+        messages_ = error.messages if form.is_valid() else [m for ms in form.errors.values() for m in ms]
+        return autosave_error(" ".join(messages_), 400)
+    except services.ConsultationClosed:
+        return autosave_error(closed_message(consultation), 409)
+    return comment_saved_json(slug, consultation, saved)
+
+
+def edit_from_post(request: HttpRequest, participant: Participant, comment: Comment) -> CommentForm:
+    return CommentForm(request.POST, auto_id=f"comment-{comment.pk}-%s")
+
+
+@require_POST
+def comment_edit(request: HttpRequest, slug: str, comment_id: int) -> HttpResponse:
+    participant = participant_for(request, slug)
+    own = own_comment_for(participant, comment_id)
+    consultation = participant.consultation
+    closed = closed_message(consultation)
+    if closed:
+        messages.error(request, closed)
+        return redirect(comment_url(slug, own))
+    form = edit_from_post(request, participant, own)
+    try:
+        if not form.is_valid():
+            raise ValidationError("invalid")
+        services.edit_comment(
+            comment=own,
+            text=form.cleaned_data["text"],
+            kind=form.cleaned_data["kind"],
+            proposed_change=form.cleaned_data["proposed_change"],
+            language=i18n.answer_language(participant),
+        )
+    except ValidationError as error:
+        for message in error.messages if form.is_valid() else []:
+            form.add_error(None, message)
+        messages.error(request, _("Your comment was not saved: please correct it below and save again."))
+        return render_resource(request, participant, own.resource, bound=BoundForm(form, comment_id=own.pk))
+    except services.ConsultationClosed:
+        messages.error(request, closed_message(consultation))
+        return redirect(comment_url(slug, own))
+    messages.success(request, _("Your comment was saved at %(time)s.") % {"time": saved_time(consultation)})
+    return redirect(comment_url(slug, own))
+
+
+@require_POST
+@rate_limited("autosave", as_json=True)
+def comment_edit_autosave(request: HttpRequest, slug: str, comment_id: int) -> JsonResponse:
+    participant = participant_for(request, slug)
+    own = own_comment_for(participant, comment_id)
+    consultation = participant.consultation
+    closed = closed_message(consultation)
+    if closed:
+        return autosave_error(closed, 409)
+    form = edit_from_post(request, participant, own)
+    if not form.is_valid():
+        return autosave_error(" ".join(m for ms in form.errors.values() for m in ms), 400)
+    try:
+        saved = services.edit_comment(
+            comment=own,
+            text=form.cleaned_data["text"],
+            kind=form.cleaned_data["kind"],
+            proposed_change=form.cleaned_data["proposed_change"],
+            language=i18n.answer_language(participant),
+        )
+    except ValidationError as error:
+        return autosave_error(" ".join(error.messages), 400)
+    except services.ConsultationClosed:
+        return autosave_error(closed_message(consultation), 409)
+    return comment_saved_json(slug, consultation, saved)
+
+
+@require_POST
+def comment_delete(request: HttpRequest, slug: str, comment_id: int) -> HttpResponse:
+    participant = participant_for(request, slug)
+    own = own_comment_for(participant, comment_id)
+    consultation = participant.consultation
+    target = reverse("feedback:resource", args=[slug, own.resource_id]) + "#" + section_anchor(own.section)
+    try:
+        services.delete_comment(comment=own)
+    except services.ConsultationClosed:
+        messages.error(request, closed_message(consultation))
+        return redirect(target)
+    messages.success(request, _("Your comment on %(place)s was deleted.") % {"place": own.place})
     return redirect(target)
 
 

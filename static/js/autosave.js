@@ -1,27 +1,39 @@
-// Autosave for the guiding questions: every answer is sent on its own a moment after typing stops, at once for
-// choices, and on leaving the field or the page. Until the server confirms, the text is also kept in
-// localStorage so that a crash, a closed tab or a lost connection loses nothing; the next visit restores it.
-// Configured by the form's data-* attributes (URL, storage key, server save times, translated messages).
+// Autosave for every form marked data-autosave-url: the guiding questions, the profile, comments on resources.
+// Every field is sent a moment after typing stops, at once for choices, and on leaving the field or the page.
+// Until the server confirms, the text is also kept in localStorage so that a crash, a closed tab or a lost
+// connection loses nothing; the next visit restores it. Configured by the form's data-* attributes (URL, storage
+// key, server save times, translated messages; data-autosave-fields, a pattern of the field names to save, the
+// guiding questions' by default). A form marked data-autosave-whole (a comment) is saved as a whole, one
+// request at a time; the server's answer may name where later saves go (a new comment becomes an edited one).
 "use strict";
 
 (() => {
-  const form = document.querySelector("form[data-autosave-url]");
-  if (!form || !window.fetch) return;
+  if (!window.fetch) return;
 
   const TYPING_PAUSE_MS = 1000;
   const FIRST_RETRY_MS = 2000;
   const MAX_RETRY_MS = 30000;
   // A quick save is not worth announcing as "Saving…"; only a slow one is.
   const SHOW_SAVING_AFTER_MS = 500;
-  const FIELD_NAME = /^q\d+$/;
+  // The whole form's other values (a comment's paragraph and passage), kept with its drafts.
+  const FORM_ENTRY = "__form";
 
+  const setUp = (form) => {
   const data = form.dataset;
-  const url = data.autosaveUrl;
-  const storageKey = data.storageKey || "";
+  const FIELD_NAME = new RegExp(data.autosaveFields || "^q\\d+$");
+  const whole = Boolean(data.autosaveWhole);
+  let url = data.autosaveUrl;
+  let storageKey = data.storageKey || "";
   const savedTimes = data.savedTimes ? JSON.parse(data.savedTimes) : null;
-  const globalStatus = document.getElementById("autosave-status");
+  const globalStatus = form.querySelector(".autosave-status") || document.getElementById("autosave-status");
   const states = new Map();
   let submitting = false;
+  // A form saved as a whole sends one request at a time (a new comment must be created once).
+  let formBusy = false;
+  let submitAfterSave = false;
+
+  const formEntries = () =>
+    [...new FormData(form).entries()].filter(([name, value]) => name !== "csrfmiddlewaretoken" && typeof value === "string");
 
   const fill = (template, values) =>
     (template || "").replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
@@ -127,18 +139,25 @@
   const send = async (state, { keepalive = false } = {}) => {
     clearTimeout(state.timer);
     clearTimeout(state.retryTimer);
-    if (state.inFlight && !keepalive) {
-      // One request per field at a time, so an older value can never overwrite a newer one.
+    if ((state.inFlight || (whole && formBusy)) && !keepalive) {
+      // One request per field (per form, for a whole one) at a time, so an older value can never overwrite a
+      // newer one.
       state.pending = true;
       return;
     }
     state.pending = false;
     state.inFlight = true;
+    formBusy = true;
     state.sendingSince = Date.now();
     const value = valueOf(state);
     const body = new URLSearchParams();
     body.append("field", state.name);
-    (Array.isArray(value) ? value : [value]).forEach((v) => body.append(state.name, v));
+    if (whole) {
+      formEntries().forEach(([name, v]) => body.append(name, v));
+    } else {
+      (Array.isArray(value) ? value : [value]).forEach((v) => body.append(state.name, v));
+    }
+    const sent = whole ? [...states.values()].map((s) => [s, valueOf(s)]) : [[state, value]];
     setPhase(state, "saving");
     clearTimeout(globalTimer);
     globalTimer = setTimeout(refreshGlobal, SHOW_SAVING_AFTER_MS);
@@ -158,14 +177,36 @@
       response = null;
     }
     state.inFlight = false;
+    formBusy = false;
 
     if (response && response.ok) {
       state.retryDelay = 0;
-      state.savedAt = payload.saved_at || "";
-      lastSavedAt = state.savedAt;
-      const kept = storage.read(state.name);
-      if (!kept || same(kept.v, value)) storage.forget(state.name);
-      setPhase(state, "saved");
+      if (payload.autosave_url) {
+        // Saved for the first time: later saves change this comment instead of making another.
+        url = payload.autosave_url;
+        if (payload.action) form.action = payload.action;
+        if (payload.storage_key && payload.storage_key !== storageKey) {
+          states.forEach((s) => storage.forget(s.name));
+          storage.forget(FORM_ENTRY);
+          storageKey = payload.storage_key;
+        }
+        form.dispatchEvent(new CustomEvent("autosave:created"));
+      }
+      // A whole form was saved with every field's value as sent: each field still showing it is saved too.
+      sent.forEach(([s, v]) => {
+        if (s !== state && !same(valueOf(s), v)) return;
+        s.savedAt = payload.saved_at || "";
+        const kept = storage.read(s.name);
+        if (!kept || same(kept.v, v)) storage.forget(s.name);
+        if (s !== state) {
+          s.pending = false;
+          clearTimeout(s.timer);
+        }
+        // Nothing worth keeping yet (an empty new comment): nothing to announce either.
+        setPhase(s, payload.empty ? "idle" : "saved");
+      });
+      if (!payload.empty) lastSavedAt = state.savedAt;
+      if (whole && [...states.values()].every((s) => !storage.read(s.name))) storage.forget(FORM_ENTRY);
     } else if (response && [400, 403, 404, 409].includes(response.status)) {
       // The server refused this value (or the session is gone): retrying would not help. The draft stays in
       // localStorage until a value is accepted.
@@ -174,7 +215,13 @@
       setPhase(state, "failed");
     } else {
       // Network errors, server errors and 429 (too many saves in a short time) pass: try again later. A 429
-      // says how long to wait in Retry-After (seconds).
+      // says how long to wait in Retry-After (seconds). A post that waited for this save goes now: it carries
+      // everything.
+      if (submitAfterSave) {
+        submitAfterSave = false;
+        form.requestSubmit();
+        return;
+      }
       const waitMs = response ? Number(response.headers.get("Retry-After")) * 1000 || 0 : 0;
       state.retryDelay = Math.min(state.retryDelay ? state.retryDelay * 2 : FIRST_RETRY_MS, MAX_RETRY_MS);
       state.retryDelay = Math.max(state.retryDelay, waitMs);
@@ -182,16 +229,32 @@
       state.retryTimer = setTimeout(() => send(state), state.retryDelay);
       return;
     }
+    if (submitAfterSave) {
+      // The save the participant's post waited for is back (and a new comment's form now edits it): post now.
+      if (![...states.values()].some((s) => s.inFlight)) {
+        submitAfterSave = false;
+        form.requestSubmit();
+      }
+      return;
+    }
     if (state.pending) send(state);
+    if (whole) states.forEach((s) => s.pending && s !== state && send(s));
   };
 
   const changed = (state) => {
     state.restored = false;
     storage.write(state.name, valueOf(state));
+    if (whole) storage.write(FORM_ENTRY, formEntries());
   };
 
   const flushAll = () => {
     if (submitting) return;
+    if (whole) {
+      // One request carries the whole form.
+      const waiting = [...states.values()].find((s) => s.pending || s.phase === "retrying");
+      if (waiting) send(waiting, { keepalive: true });
+      return;
+    }
     states.forEach((state) => {
       if (state.pending || state.phase === "retrying") send(state, { keepalive: true });
     });
@@ -259,12 +322,37 @@
     if (state && state.pending) send(state);
   });
 
-  form.addEventListener("submit", () => {
+  form.addEventListener("submit", (event) => {
     // The ordinary Save posts every answer; autosaves racing it would only repeat the work.
     submitting = true;
     states.forEach((state) => {
       clearTimeout(state.timer);
       clearTimeout(state.retryTimer);
+      state.pending = false;
+    });
+    // A comment's save already on its way could land after this post (and a new comment's would make a second
+    // one): post once it is back.
+    if (whole && [...states.values()].some((state) => state.inFlight)) {
+      event.preventDefault();
+      submitAfterSave = true;
+    }
+  });
+
+  // passages.js reuses a new-comment form for another passage once the first comment is saved: from then on
+  // it makes a new comment again.
+  const firstUrl = url;
+  const firstAction = form.getAttribute("action");
+  const firstKey = storageKey;
+  form.addEventListener("autosave:reset", () => {
+    url = firstUrl;
+    form.setAttribute("action", firstAction);
+    storageKey = firstKey;
+    states.forEach((state) => {
+      clearTimeout(state.timer);
+      clearTimeout(state.retryTimer);
+      state.pending = false;
+      state.restored = false;
+      setPhase(state, "idle");
     });
   });
 
@@ -291,6 +379,7 @@
   // Restore drafts this browser kept but the server never confirmed, when they are newer than the server's.
   // savedTimes is absent when the page shows a refused form submission: those values are the newest then.
   if (savedTimes !== null) {
+    const restored = [];
     states.forEach((state) => {
       if (editedEarly.has(state.name)) return;
       const kept = storage.read(state.name);
@@ -302,7 +391,25 @@
       }
       setValue(state, kept.v);
       state.restored = true;
-      send(state);
+      restored.push(state);
     });
+    const keptForm = whole ? storage.read(FORM_ENTRY) : null;
+    if (restored.length && keptForm) {
+      // The rest of the form as it was (which paragraph, which passage), before saving it again.
+      keptForm.v.forEach(([name, value]) => {
+        const control = form.elements.namedItem(name);
+        if (control && control.type === "hidden") control.value = value;
+        else if (control && control.tagName === "SELECT") control.value = value;
+        else if (control && control.tagName === "TEXTAREA" && !FIELD_NAME.test(name)) control.value = value;
+      });
+      form.dispatchEvent(new CustomEvent("autosave:restored"));
+    }
+    // A restored draft in a folded form (editing a comment) is shown.
+    const details = restored.length ? form.closest("details") : null;
+    if (details) details.open = true;
+    restored.forEach((state) => send(state));
   }
+  };
+
+  document.querySelectorAll("form[data-autosave-url]").forEach(setUp);
 })();

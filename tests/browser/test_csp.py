@@ -170,7 +170,7 @@ def test_a_participant_answers_autosaves_comments_and_submits_without_a_violatio
     assert_clean(page, "consultation home")
     page.get_by_role("link", name="Principles for Responsible AI Innovation").click()
     assert_clean(page, "resource")
-    page.get_by_label("Your comment on section 1").fill("Name the auditor.")
+    page.locator("#new-comment-section-1").get_by_label("Your comment").fill("Name the auditor.")
     page.locator("#section-1").get_by_role("button", name="Save comment").click()
     expect(page.get_by_text("Your comment was saved at")).to_be_visible()
 

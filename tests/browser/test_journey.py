@@ -177,11 +177,13 @@ def test_a_participant_comments_on_one_section_and_sees_it_in_the_review(page: P
     page.get_by_role("link", name="Principles for Responsible AI Innovation").click()
     assert_accessible(page, "7-resource")
 
-    page.get_by_label("Your comment on section 2").fill("Add contestability for automated alerts.")
+    page.locator("#new-comment-section-2").get_by_label("Your comment").fill(
+        "Add contestability for automated alerts."
+    )
     page.locator("#section-2").get_by_role("button", name="Save comment").click()
 
     expect(page.get_by_text("Your comment was saved at")).to_be_visible()
-    expect(page.get_by_label("Your comment on section 2")).to_have_value(
+    expect(page.locator("#section-2 .own-comment .answer-text")).to_have_text(
         "Add contestability for automated alerts."
     )
     comment = Comment.objects.get()

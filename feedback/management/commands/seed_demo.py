@@ -101,7 +101,8 @@ PRIMARY = Resource.Category.PRIMARY
 PRACTICAL = Resource.Category.PRACTICAL
 SUPPORTING = Resource.Category.SUPPORTING
 
-# Demo drafts: titles from the Toolkit's public structure; summaries and sections are short stand-ins, not quotations.
+# Demo drafts: titles from the Toolkit's public structure; summaries and sections are short stand-ins written for the
+# demo, not quotations. Each section's text is split into numbered paragraphs at blank lines.
 RESOURCES = [
     (
         PRIMARY,
@@ -111,17 +112,28 @@ RESOURCES = [
         [
             (
                 "Why responsible AI innovation",
-                "The opportunities AI offers policing and the risks it raises for "
-                "human rights and public trust.",
+                "AI systems can help an agency sift large volumes of data, spot patterns and free officers for work "
+                "that needs human judgement.\n\n"
+                "The same systems can also intrude on privacy, repeat the biases of the data they learn from and "
+                "make decisions that are hard to explain to the people affected.\n\n"
+                "Responsible innovation means weighing both sides from the start, so that public trust and human "
+                "rights are protected while the benefits are pursued.",
             ),
             (
                 "The AI life cycle in law enforcement",
-                "From identifying a need, through procurement or development, "
-                "to deployment, monitoring and retirement.",
+                "An AI system passes through stages: identifying a need, procuring or developing the system, "
+                "deploying it, monitoring it in use and eventually retiring it.\n\n"
+                "Each stage raises its own questions, and decisions taken early, such as which data to use, "
+                "shape what is possible later.\n\n"
+                "Agencies should revisit their assessment whenever the system, its data or the way it is used "
+                "changes.",
             ),
             (
                 "How to use the Toolkit",
-                "Which resource to read first, and how the practical tools support the guidance documents.",
+                "Readers new to the subject may start with this introduction and the principles, then turn to the "
+                "roadmap.\n\n"
+                "The practical tools (the questionnaires and the workbook) help teams apply the guidance to a "
+                "specific agency or system.",
             ),
         ],
     ),
@@ -130,23 +142,46 @@ RESOURCES = [
         "Principles for Responsible AI Innovation",
         "Five core principles and eighteen instrumental principles, drawn from human rights and policing ethics.",
         [
-            ("Lawfulness", "Instrumental principles: legitimacy; necessity; proportionality."),
+            (
+                "Lawfulness",
+                "Instrumental principles: legitimacy; necessity; proportionality.\n\n"
+                "An agency uses an AI system only for a lawful aim that is stated before the system is used.\n\n"
+                "The system is used only where less intrusive means would not achieve that aim, and only to the "
+                "extent the aim requires.",
+            ),
             (
                 "Minimization of harm",
-                "Instrumental principles: human and environmental well-being; robustness and "
-                "safety; accuracy; efficiency.",
+                "Instrumental principles: human and environmental well-being; robustness and safety; accuracy; "
+                "efficiency.\n\n"
+                "Before deployment, the agency checks that the system performs reliably in the conditions where it "
+                "will be used, not only in the laboratory.\n\n"
+                "Errors are recorded and reviewed, and the agency is ready to suspend a system that causes harm.",
             ),
             (
                 "Human autonomy",
-                "Instrumental principles: human agency; human control and oversight; privacy; "
-                "transparency; explainability.",
+                "Instrumental principles: human agency; human control and oversight; privacy; transparency; "
+                "explainability.\n\n"
+                "A person remains responsible for every decision that affects someone's rights, and can question or "
+                "override the system's output.\n\n"
+                "People affected by a system can learn that it is used and, as far as possible, how it reached a "
+                "result.",
             ),
             (
                 "Fairness",
-                "Instrumental principles: equality and non-discrimination; diversity and accessibility; "
-                "protection of vulnerable groups; contestability and redress.",
+                "Instrumental principles: equality and non-discrimination; diversity and accessibility; protection "
+                "of vulnerable groups; contestability and redress.\n\n"
+                "The agency tests whether the system performs differently for different groups and corrects the "
+                "differences it finds.\n\n"
+                "Anyone affected by a decision supported by AI has a clear way to challenge it and to obtain "
+                "redress.",
             ),
-            ("Good governance", "Instrumental principles: accountability; traceability and auditability."),
+            (
+                "Good governance",
+                "Instrumental principles: accountability; traceability and auditability.\n\n"
+                "Roles and responsibilities for each system are assigned and documented.\n\n"
+                "Records of data, versions and decisions are kept so that an independent body can audit the "
+                "system's use.",
+            ),
         ],
     ),
     (
@@ -156,15 +191,21 @@ RESOURCES = [
         [
             (
                 "Leadership and strategy",
-                "Setting direction, roles and responsibilities for AI in the agency.",
+                "Senior leaders set out why the agency uses AI, which uses it will not consider and who decides.\n\n"
+                "A named person or board is accountable for the agency's AI portfolio as a whole.",
             ),
             (
                 "People and skills",
-                "Training, multidisciplinary teams and a culture of responsible innovation.",
+                "Officers who use AI outputs are trained to understand their limits, not only to operate the "
+                "tools.\n\n"
+                "Teams that select or build systems bring together operational, technical, legal and ethical "
+                "expertise.\n\n"
+                "The agency encourages staff to report concerns about a system without fear of blame.",
             ),
             (
                 "Processes and oversight",
-                "Internal review, external oversight and engagement with communities.",
+                "Each new use of AI goes through an internal review before it starts.\n\n"
+                "External oversight bodies and the communities served are consulted on uses with a high impact.",
             ),
         ],
     ),
@@ -173,9 +214,22 @@ RESOURCES = [
         "Organizational Readiness Assessment Questionnaire",
         "A self-assessment of how ready an agency is to adopt AI responsibly.",
         [
-            ("How to complete the questionnaire", "Who should answer, and how to read the results."),
-            ("Readiness dimensions", "Governance, data, infrastructure, skills and stakeholder engagement."),
-            ("Interpreting the results", "Turning the readiness profile into priorities for the roadmap."),
+            (
+                "How to complete the questionnaire",
+                "The questionnaire is best answered by a small group drawn from different parts of the agency.\n\n"
+                "Answers should describe current practice honestly rather than plans or intentions.",
+            ),
+            (
+                "Readiness dimensions",
+                "Governance: whether decision-making and accountability for AI are defined.\n\n"
+                "Data and infrastructure: whether the agency's data is of known quality and held securely.\n\n"
+                "Skills and engagement: whether staff have the knowledge needed and the public is involved.",
+            ),
+            (
+                "Interpreting the results",
+                "The results form a profile of strengths and gaps rather than a single score.\n\n"
+                "The largest gaps become priorities in the agency's roadmap, with a date to assess again.",
+            ),
         ],
     ),
     (
@@ -183,9 +237,26 @@ RESOURCES = [
         "Risk Assessment Questionnaire",
         "A structured way to identify and weigh the risks of a specific AI system before and during its use.",
         [
-            ("Scope of the assessment", "Which systems and uses should be assessed, and when."),
-            ("Risk factors", "Likelihood and severity of harm to individuals, groups and the agency."),
-            ("Mitigation and review", "Measures to reduce risk and when to assess again."),
+            (
+                "Scope of the assessment",
+                "Every system that informs decisions about people should be assessed, whether it is bought, built "
+                "or provided free of charge.\n\n"
+                "The assessment is done before deployment and repeated when the system or its use changes.",
+            ),
+            (
+                "Risk factors",
+                "For each risk, the team estimates how likely harm is and how severe it would be.\n\n"
+                "Harms to individuals, to particular groups and to the agency's legitimacy are considered "
+                "separately.\n\n"
+                "Risks that cannot be estimated for lack of information are recorded as such, not ignored.",
+            ),
+            (
+                "Mitigation and review",
+                "Each significant risk is matched with a measure that reduces it and a person responsible for "
+                "it.\n\n"
+                "Risks that remain high after mitigation are escalated to the decision-maker named in the "
+                "roadmap.",
+            ),
         ],
     ),
     (
@@ -193,12 +264,24 @@ RESOURCES = [
         "Responsible AI Innovation in Action Workbook",
         "Worked exercises that apply the principles to realistic law enforcement scenarios.",
         [
-            ("Using the workbook", "How teams can work through the exercises together."),
+            (
+                "Using the workbook",
+                "The exercises are designed for mixed teams working through them together over a few "
+                "sessions.\n\n"
+                "There are no model answers: the value lies in the discussion and the reasons recorded.",
+            ),
             (
                 "Scenario exercises",
-                "Applying the principles to procurement, deployment and monitoring decisions.",
+                "A fictional agency considers buying a tool that ranks incoming reports by urgency.\n\n"
+                "Teams identify which principles are engaged at procurement, at deployment and after six months "
+                "of use.\n\n"
+                "A second scenario follows a system whose accuracy drops after a change in the data it receives.",
             ),
-            ("Recording decisions", "Documenting choices so that they can be explained and audited."),
+            (
+                "Recording decisions",
+                "Teams note each decision, the options considered and why one was chosen.\n\n"
+                "These records help explain the agency's choices to oversight bodies and to the public.",
+            ),
         ],
     ),
     (
@@ -206,9 +289,25 @@ RESOURCES = [
         "Technical Reference Book",
         "Background on AI techniques and their characteristics for non-specialist readers in law enforcement.",
         [
-            ("Core AI concepts", "Machine learning, data, models and evaluation in plain terms."),
-            ("Common law enforcement applications", "Typical uses and their technical limitations."),
-            ("Questions to ask technology providers", "Technical points to raise during procurement."),
+            (
+                "Core AI concepts",
+                "Machine learning systems learn patterns from examples instead of following rules written by "
+                "hand.\n\n"
+                "A model is only as good as the data it learned from and the way its performance was measured.\n\n"
+                "Evaluation on data that resembles real use is essential before relying on a model.",
+            ),
+            (
+                "Common law enforcement applications",
+                "Typical uses include analysing images and video, transcribing and translating speech, and "
+                "searching large document collections.\n\n"
+                "Each application has known technical limits, such as lower accuracy on poor-quality images.",
+            ),
+            (
+                "Questions to ask technology providers",
+                "How was the system tested, on which data, and with what results for different groups?\n\n"
+                "What records does the system keep, and can the agency audit them independently?\n\n"
+                "How will updates be announced, and what happens to the agency's data if the contract ends?",
+            ),
         ],
     ),
 ]

@@ -1,0 +1,302 @@
+"""`{% draft_section block %}` and friends: the resource page's numbered paragraphs, the participant's marked
+passages and own comments with their edit and delete forms, and the fields of a comment form.
+
+Written out in Python rather than as included templates: a draft of 200 paragraphs with 50 comments took
+Django's template engine some 40,000 calls (docs/PERFORMANCE.md). Every piece of text is escaped here as the
+template's autoescaping would; tests/test_comments.py checks the markup the page relies on."""
+
+import functools
+from html import escape
+
+from django import template
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from feedback.models import COMMENT_MAX_LENGTH, Comment
+from feedback.participation.document import Paragraph, Section
+
+register = template.Library()
+
+AUTOSAVE_FIELDS = "^(text|proposed_change|kind)$"
+
+
+def _text_html(text: str) -> str:
+    """Escaped text with line breaks, as Django's linebreaksbr filter writes them."""
+    return escape(text).replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def autosave_attrs() -> str:
+    """The data-* attributes that make static/js/autosave.js save a comment form as a whole."""
+    messages = {
+        "saving": _("Saving…"),
+        "saved": _("Saved at {time}"),
+        "retrying": _("Not saved — retrying…"),
+        "failed": _("Not saved: {message}"),
+        "session": _("your session has ended. Copy your text, then open your invitation link again."),
+        "restored": _("Restored text you had not yet saved"),
+    }
+    counter = {
+        "char-counter": _("{count} of {max} characters"),
+        "char-counter-left": _("Characters left: {left}"),
+    }
+    parts = [f'data-autosave-fields="{AUTOSAVE_FIELDS}" data-autosave-whole="1"']
+    parts += [f'data-msg-{name}="{escape(text)}"' for name, text in messages.items()]
+    parts += [f'data-{name}="{escape(text)}"' for name, text in counter.items()]
+    return " ".join(parts)
+
+
+@functools.cache
+def labels(language: str | None) -> dict[str, str]:
+    """The form's words in a language, escaped, translated once per process rather than once per form."""
+    return {
+        "kinds": [(value, escape(str(label))) for value, label in Comment.Kind.choices],
+        "kind": escape(_("Type of comment")),
+        "text": escape(_("Your comment")),
+        "text-help": escape(_("Up to 5,000 characters. Only you and the organisers can read it.")),
+        "proposed": escape(_("Proposed change (optional)")),
+        "proposed-help": escape(_("The words you would put in their place, if you have a wording in mind.")),
+    }
+
+
+def kinds_html(prefix: str, chosen: str) -> str:
+    words = labels(get_language())
+    radios = "".join(
+        f'<div class="form-check form-check-inline"><input class="form-check-input" type="radio" name="kind" '
+        f'value="{value}" id="{prefix}-kind-{value}"{" checked" if chosen == value else ""}>'
+        f'<label class="form-check-label" for="{prefix}-kind-{value}">{label}</label></div>'
+        for value, label in words["kinds"]
+    )
+    return f'<fieldset class="mb-2"><legend class="form-label fs-6 mb-1">{words["kind"]}</legend>{radios}</fieldset>'
+
+
+def _textarea(
+    prefix: str, name: str, label: str, help_text: str, value: str, rows: int, invalid: bool
+) -> str:
+    # label and help_text come escaped (labels()).
+    field_id = f"{prefix}-{name}"
+    invalid_class, invalid_attr = (" is-invalid", ' aria-invalid="true"') if invalid else ("", "")
+    return (
+        f'<div class="mb-2"><label class="form-label" for="{field_id}">{label}</label>'
+        f'<textarea name="{name}" id="{field_id}" class="form-control{invalid_class}" rows="{rows}" '
+        f'maxlength="{COMMENT_MAX_LENGTH}" aria-describedby="{field_id}-help"{invalid_attr}>\n{escape(value)}'
+        f'</textarea><div id="{field_id}-help" class="form-text">{help_text}</div></div>'
+    )
+
+
+def fields_html(prefix: str, values: dict) -> str:
+    """A comment form's type, comment and proposed change; `prefix` makes the ids unique on the page."""
+    invalid = values.get("invalid") or set()
+    words = labels(get_language())
+    return (
+        kinds_html(prefix, str(values.get("kind") or Comment.Kind.GENERAL))
+        + _textarea(
+            prefix,
+            "text",
+            words["text"],
+            words["text-help"],
+            str(values.get("text") or ""),
+            4,
+            "text" in invalid,
+        )
+        + _textarea(
+            prefix,
+            "proposed_change",
+            words["proposed"],
+            words["proposed-help"],
+            str(values.get("proposed_change") or ""),
+            3,
+            "proposed_change" in invalid,
+        )
+    )
+
+
+def errors_html(errors: list[str]) -> str:
+    if not errors:
+        return ""
+    items = "".join(f"<li>{escape(str(error))}</li>" for error in errors)
+    return f'<div class="alert alert-danger py-2" role="alert"><ul class="mb-0">{items}</ul></div>'
+
+
+def page_parts(context: template.Context) -> dict[str, str]:
+    """What every comment on the page shares, worked out once per page: translated words, the CSRF input, URL
+    patterns (reverse() for each of 50 comments cost more than the rest of a comment)."""
+    parts = context.render_context.get("drafts_parts")
+    if parts is None:
+        slug = context["consultation"].slug
+        urls = {
+            name: reverse(f"feedback:comment-{name}", args=[slug, 0]).replace("/0/", "/{pk}/")
+            for name in ("edit", "edit-autosave", "delete")
+        }
+        parts = {
+            "csrf": csrf_input(context),
+            "autosave": autosave_attrs(),
+            "quoted": escape(_("Quoted passage:")),
+            "proposed": escape(_("Proposed change")),
+            "edit": escape(_("Edit")),
+            "save": escape(_("Save changes")),
+            "done": escape(_("Done")),
+            "delete": escape(_("Delete")),
+            "storage": escape(str(context.get("storage_key", ""))),
+            **{f"url-{name}": url for name, url in urls.items()},
+        }
+        context.render_context["drafts_parts"] = parts
+    return parts
+
+
+def csrf_input(context: template.Context) -> str:
+    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(str(context.get("csrf_token", "")))}">'
+
+
+def own_comment_html(context: template.Context, comment: Comment) -> str:
+    """One of the participant's comments: its place, type, passage, text and proposed change, and (while the
+    window is open) its edit form folded under "Edit" and a Delete button."""
+    shared = page_parts(context)
+    version = context.get("version")
+    pk = comment.pk
+    head = f'<span class="badge text-bg-secondary">{escape(comment.get_kind_display())}</span> '
+    head += f'<span class="comment-place">{escape(comment.place)}</span>'
+    if version is not None and comment.version_id != version.pk:
+        head += " · " + escape(_("version %(number)s") % {"number": comment.version.number})
+    parts = [f'<li id="comment-{pk}" class="own-comment card card-body mb-2" tabindex="-1">']
+    parts.append(f'<p class="small mb-1">{head}</p>')
+    if comment.quote:
+        parts.append(
+            f'<blockquote class="comment-quote mb-1" dir="auto"><span class="visually-hidden">{shared["quoted"]} '
+            f"</span>“{escape(comment.quote)}”</blockquote>"
+        )
+        number = getattr(comment, "mark_number", None)
+        if number:
+            show = escape(_("Show passage %(number)s in the text") % {"number": number})
+            parts.append(f'<p class="small mb-1"><a href="#passage-{pk}">{show}</a></p>')
+    parts.append(f'<div class="answer-text">{_text_html(comment.text)}</div>')
+    if comment.proposed_change:
+        parts.append(
+            f'<p class="small fw-semibold mb-0 mt-2">{shared["proposed"]}</p>'
+            f'<div class="answer-text proposed-change">{_text_html(comment.proposed_change)}</div>'
+        )
+    if context.get("can_comment"):
+        about = escape(_("your comment on %(place)s") % {"place": comment.place})
+        parts.append('<div class="d-flex flex-wrap align-items-start gap-2 mt-2 comment-actions">')
+        if context.get("editing") == pk:
+            bound = context.get("edit_values")
+            values = bound or {
+                "kind": comment.kind,
+                "text": comment.text,
+                "proposed_change": comment.proposed_change,
+            }
+            saved = comment.updated_at.isoformat() if comment.updated_at else ""
+            parts.append(
+                f'<form method="post" action="{shared["url-edit"].format(pk=pk)}" class="comment-form flex-grow-1" '
+                f'data-autosave-url="{shared["url-edit-autosave"].format(pk=pk)}" '
+                f'data-storage-key="{shared["storage"]}:comment-{pk}" '
+                f'data-saved-times=\'{{"text": "{saved}", "proposed_change": "{saved}"}}\' '
+                f"{shared['autosave']}>{shared['csrf']}{errors_html(bound.get('errors', []) if bound else [])}"
+                f"{fields_html(f'comment-{pk}', values)}"
+                '<div class="d-flex flex-wrap align-items-center gap-2">'
+                f'<button type="submit" class="btn btn-primary btn-sm">{shared["save"]}</button>'
+                f'<a class="btn btn-link btn-sm" href="?#comment-{pk}">{shared["done"]}</a>'
+                '<p class="autosave-status small mb-0" role="status" aria-live="polite"></p></div></form>'
+            )
+        else:
+            # The edit form is written only for the comment being edited: fifty forms made the page slow.
+            parts.append(
+                f'<a class="btn btn-outline-primary btn-sm" href="?edit={pk}#comment-{pk}" data-edit-comment="{pk}" '
+                f'data-saved-at="{comment.updated_at.isoformat() if comment.updated_at else ""}">'
+                f'{shared["edit"]}<span class="visually-hidden"> {about}</span></a>'
+            )
+        parts.append(
+            f'<form method="post" action="{shared["url-delete"].format(pk=pk)}">{shared["csrf"]}'
+            f'<button type="submit" class="btn btn-outline-danger btn-sm">{shared["delete"]}'
+            f'<span class="visually-hidden"> {about}</span></button></form></div>'
+        )
+    parts.append("</li>")
+    return "".join(parts)
+
+
+def paragraph_text_html(item: Paragraph) -> str:
+    """The paragraph's text, the participant's passages marked, each followed by a link to its comment. The link
+    is outside the text the browser counts offsets in (data-offset-skip)."""
+    parts = []
+    for segment in item.segments:
+        if segment.comment is None:
+            parts.append(escape(segment.text))
+            continue
+        pk = segment.comment.pk
+        start = f' id="passage-{pk}" tabindex="-1"' if segment.is_start else ""
+        parts.append(f'<mark class="own-passage"{start}>{escape(segment.text)}</mark>')
+        if segment.is_end:
+            number = segment.comment.mark_number
+            label = escape(_("(your comment %(number)s on the highlighted passage)") % {"number": number})
+            parts.append(
+                f'<a class="passage-link" href="#comment-{pk}" data-offset-skip><span aria-hidden="true">'
+                f'{number}</span><span class="visually-hidden">{label}</span></a>'
+            )
+    return "".join(parts)
+
+
+TEXT_TAGS = {"code": "pre", "quote": "blockquote"}
+
+
+@register.simple_tag(takes_context=True)
+def draft_paragraphs(context: template.Context, block: Section) -> SafeString:
+    """A section's numbered paragraphs, each with the participant's own comments on it."""
+    parts = []
+    form_id = f"new-comment-{block.anchor}"
+    for item in block.paragraphs:
+        paragraph = item.paragraph
+        label = escape(paragraph.label)
+        tag = TEXT_TAGS.get(paragraph.kind, "p")
+        parts.append(
+            f'<div class="doc-para doc-{paragraph.kind} doc-level-{paragraph.level}" '
+            f'id="{block.anchor}-p{paragraph.number}" data-paragraph="{paragraph.pk}" data-label="{label}" '
+            f'data-section-form="{form_id}"><span class="para-number">¶{paragraph.number}</span>'
+            f'<{tag} class="para-text" dir="auto" data-paragraph-text>{paragraph_text_html(item)}</{tag}>'
+        )
+        if item.comments:
+            heading = escape(_("Your comments on %(label)s") % {"label": paragraph.label})
+            comments = "".join(own_comment_html(context, comment) for comment in item.comments)
+            parts.append(f'<ul class="own-comments list-unstyled" aria-label="{heading}">{comments}</ul>')
+        parts.append("</div>")
+    # Every piece above is escaped (participant text included), as the template's autoescaping would.
+    return mark_safe("".join(parts))  # noqa: S308  # nosec B308 B703
+
+
+@register.simple_tag(takes_context=True)
+def own_comments(context: template.Context, comments: list[Comment]) -> SafeString:
+    """A list of the participant's own comments (on a section, the whole resource, an earlier version)."""
+    items = "".join(own_comment_html(context, comment) for comment in comments)
+    # Escaped piece by piece in own_comment_html.
+    return mark_safe(f'<ul class="own-comments list-unstyled">{items}</ul>')  # noqa: S308  # nosec B308 B703
+
+
+@register.simple_tag
+def paragraph_options(paragraphs: list[Paragraph], chosen: object) -> SafeString:
+    """The choice of a section's paragraphs in its comment form: "¶4 · its first words"."""
+    options = []
+    for item in paragraphs:
+        paragraph = item.paragraph
+        text = paragraph.text if len(paragraph.text) <= 60 else paragraph.text[:59] + "…"
+        selected = " selected" if str(chosen) == str(paragraph.pk) else ""
+        options.append(
+            f'<option value="{paragraph.pk}"{selected}>¶{paragraph.number} · {escape(text)}</option>'
+        )
+    # The paragraphs' text is escaped above.
+    return mark_safe("".join(options))  # noqa: S308  # nosec B308 B703
+
+
+@register.simple_tag
+def comment_fields(prefix: str, values: dict) -> SafeString:
+    # Escaped piece by piece in fields_html.
+    return mark_safe(fields_html(prefix, values))  # noqa: S308  # nosec B308 B703
+
+
+@register.simple_tag
+def comment_form_errors(values: dict) -> SafeString:
+    return mark_safe(errors_html(values.get("errors") or []))  # noqa: S308  # nosec B308 B703
+
+
+@register.simple_tag
+def comment_autosave_attrs() -> SafeString:
+    return mark_safe(autosave_attrs())  # noqa: S308  # nosec B308 B703
