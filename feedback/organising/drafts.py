@@ -199,7 +199,7 @@ def _entities() -> DraftError:
 def _corrupt(expected: str) -> DraftError:
     return DraftError(
         _(
-            "This %(expected)s file is damaged and cannot be read. Open it in your editor, save it again and retry."
+            "The file, %(expected)s, is damaged and cannot be read. Open it in your editor, save it again and retry."
         )
         % {"expected": expected},
         code="corrupt",
