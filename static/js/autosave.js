@@ -13,9 +13,9 @@
   const MAX_RETRY_MS = 30000;
   // A quick save is not worth announcing as "Saving…"; only a slow one is.
   const SHOW_SAVING_AFTER_MS = 500;
-  const FIELD_NAME = /^q\d+$/;
-
   const data = form.dataset;
+  // The guiding questions' fields by default; the meeting's live points name theirs with data-field-pattern.
+  const FIELD_NAME = data.fieldPattern ? new RegExp(data.fieldPattern) : /^q\d+$/;
   const url = data.autosaveUrl;
   const storageKey = data.storageKey || "";
   const savedTimes = data.savedTimes ? JSON.parse(data.savedTimes) : null;
