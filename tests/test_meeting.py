@@ -422,3 +422,113 @@ def test_moderator_may_read_the_record_but_not_write_summaries(client, mona, con
         ).status_code
         == 404
     )
+
+
+# Exports: live and spoken items under the same attribution rules as written answers
+
+
+def export_rows(consultation, profile: str) -> list[dict[str, str]]:
+    from feedback.exports.columns import LONG_COLUMNS
+    from feedback.exports.shapes import Export
+
+    export = Export.of(consultation, profile=profile)
+    return [dict(zip(LONG_COLUMNS, row, strict=True)) for row in export.rows()]
+
+
+@pytest.fixture
+def meeting_record(consultation, live, agenda, alice, bob, olga):
+    eve = make_eve(consultation)
+    services.save_live_point(participant=alice, agenda_item=agenda[0], text="Alice live.", language="en")
+    services.save_live_point(participant=eve, agenda_item=agenda[0], text="Eve live.", language="en")
+    services.add_note(
+        agenda_item=agenda[2], by=olga, kind="point", speaker="participant", participant=bob, text="Bob said."
+    )
+    services.add_note(
+        agenda_item=agenda[2], by=olga, kind="point", speaker="participant", participant=eve, text="Eve said."
+    )
+    services.add_note(
+        agenda_item=agenda[2], by=olga, kind="proposal", speaker="unattributed", text="Someone said."
+    )
+    services.add_note(agenda_item=agenda[2], by=olga, kind="follow_up", speaker="organisers", text="We will.")
+
+
+def make_eve(consultation):
+    from feedback.models import Participant
+    from tests.conftest import make_participant
+
+    return make_participant(
+        consultation,
+        "Eve Lindqvist",
+        "eve@example.org",
+        organisation="Halden Forensics",
+        attribution=Participant.Attribution.NOT_QUOTED,
+        consented_at=timezone.now(),
+    )
+
+
+# Per profile, the meeting rows in export order (alice's and eve's live points, then the notes of bob, eve,
+# nobody and the organisers): (item type, participant, organisation, answer); "P" stands for a pseudonym.
+EXPECTED_WHO = {
+    "identified": [
+        ("live", "Alice Martin", "Sentinel Analytics", "Alice live."),
+        ("live", "Eve Lindqvist", "Halden Forensics", "Eve live."),
+        ("spoken", "Bob Okafor", "Northbridge Cloud", "Bob said."),
+        ("spoken", "Eve Lindqvist", "Halden Forensics", "Eve said."),
+        ("spoken", "", "", "Someone said."),
+        ("spoken", "organisers", "", "We will."),
+    ],
+    "pseudonymised": [
+        ("live", "P", "", "Alice live."),
+        ("live", "P", "", "Eve live."),
+        ("spoken", "P", "", "Bob said."),
+        ("spoken", "P", "", "Eve said."),
+        ("spoken", "", "", "Someone said."),
+        ("spoken", "organisers", "", "We will."),
+    ],
+    "chatham-house": [
+        # alice: organisation only; eve: not to be quoted; bob: named.
+        ("live", "P", "Sentinel Analytics", "Alice live."),
+        ("live", "P", "", "[not to be quoted]"),
+        ("spoken", "Bob Okafor", "Northbridge Cloud", "Bob said."),
+        ("spoken", "P", "", "[not to be quoted]"),
+        ("spoken", "", "", "Someone said."),
+        ("spoken", "organisers", "", "We will."),
+    ],
+}
+
+
+@pytest.mark.parametrize("profile", ["identified", "pseudonymised", "chatham-house"])
+def test_live_points_and_notes_are_exported_under_each_persons_quotation_choice(
+    consultation, meeting_record, profile
+):
+    got = [
+        (
+            row["item_type"],
+            "P" if row["participant"].startswith("P-") else row["participant"],
+            row["organisation"],
+            row["answer"],
+        )
+        for row in export_rows(consultation, profile)
+        if row["item_type"] in ("live", "spoken")
+    ]
+    assert got == EXPECTED_WHO[profile]
+
+
+def test_exported_live_and_spoken_rows_carry_the_agenda_item_and_its_question(consultation, meeting_record):
+    rows = {row["answer"]: row for row in export_rows(consultation, "identified")}
+    assert rows["Bob said."]["question_no"] == "1" and rows["Bob said."]["section"] == "Group discussion"
+    assert (
+        rows["Alice live."]["question_no"] == ""
+        and rows["Alice live."]["section"] == "Presentation of the Toolkit"
+    )
+    assert rows["Someone said."]["attribution"] == "unattributed"
+
+
+def test_rehearsal_input_is_not_exported_until_kept(alice_client, consultation, agenda, alice, olga):
+    services.start(consultation=consultation, by=olga, rehearsal=True)
+    services.save_live_point(participant=alice, agenda_item=agenda[0], text="Rehearsal.", language="en")
+    assert [r for r in export_rows(consultation, "identified") if r["item_type"] == "live"] == []
+    services.keep_rehearsal(consultation=consultation, by=olga)
+    assert [r["answer"] for r in export_rows(consultation, "identified") if r["item_type"] == "live"] == [
+        "Rehearsal."
+    ]
