@@ -532,3 +532,11 @@ def test_rehearsal_input_is_not_exported_until_kept(alice_client, consultation, 
     assert [r["answer"] for r in export_rows(consultation, "identified") if r["item_type"] == "live"] == [
         "Rehearsal."
     ]
+
+
+def test_organiser_summary_heads_its_question_in_the_insights_report(
+    olga_client, olga, consultation, questions
+):
+    services.save_summary(question=questions[0], text="Broad support for the principles.", by=olga)
+    page = olga_client.get(reverse("feedback:insights-report", args=[consultation.slug])).content.decode()
+    assert "Broad support for the principles." in page

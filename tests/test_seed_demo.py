@@ -108,3 +108,12 @@ def test_seed_demo_codes_the_consultation_with_the_toolkit_principles(db):
     seed()
 
     assert Consultation.objects.get().codebook.themes.count() == 23
+
+
+def test_demo_has_the_concept_notes_agenda_and_a_join_link(db):
+    call_command("seed_demo", stdout=StringIO())
+    consultation = Consultation.objects.get(slug="tech-providers-2022")
+    items = list(consultation.agenda_items.order_by("position"))
+    assert sum(item.planned_minutes for item in items) == 90
+    assert [item.question.number for item in items if item.question] == [1, 2, 3, 4, 5]
+    assert consultation.join_url.startswith("https://")
