@@ -48,7 +48,12 @@ def forget_now(consultation: Consultation) -> None:
 def state_of(consultation: Consultation, *, lock: bool = False) -> MeetingState:
     state, _created = MeetingState.objects.get_or_create(consultation=consultation)
     if lock:
-        state = MeetingState.objects.select_for_update().select_related("current_item").get(pk=state.pk)
+        # of=self: PostgreSQL cannot lock the nullable side of the join to the current item.
+        state = (
+            MeetingState.objects.select_for_update(of=("self",))
+            .select_related("current_item")
+            .get(pk=state.pk)
+        )
     return state
 
 

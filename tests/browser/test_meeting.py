@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from feedback.models import AgendaItem, Consultation, LivePoint, Participant, Question
-from tests.browser.conftest import DESKTOP, axe_violations, organiser, sign_in
+from tests.browser.conftest import DESKTOP, SCREENSHOTS, axe_violations, organiser, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -127,8 +127,9 @@ def test_next_reaches_both_participants_within_5_s_while_one_keeps_typing(meetin
     point = LivePoint.objects.get(participant__name="Amira Haddad")
     assert point.agenda_item.title == "Presentation of the Toolkit" and point.is_rehearsal
 
-    amira.screenshot(path="/tmp/meeting-participant.png", full_page=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    amira.screenshot(path=SCREENSHOTS / "meeting-participant.png", full_page=True)
     console.reload()
     expect(console.locator("#present-count")).to_have_text("2")
-    console.screenshot(path="/tmp/meeting-console.png", full_page=True)
+    console.screenshot(path=SCREENSHOTS / "meeting-console.png", full_page=True)
     assert axe_violations(console) == []
