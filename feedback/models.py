@@ -59,6 +59,16 @@ class Consultation(models.Model):
     time_zone = models.CharField(
         _("meeting time zone"), max_length=64, default="Europe/Paris", validators=[validate_time_zone]
     )
+    join_url = models.URLField(
+        _("join link"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "The online meeting's link (Teams, Zoom, Webex...), shown only to signed-in participants."
+        ),
+    )
+    # The calendar entry's SEQUENCE: rises each time the meeting's times change, so calendars replace the entry.
+    calendar_sequence = models.PositiveIntegerField(_("calendar revision"), default=0, editable=False)
     opens_at = models.DateTimeField(_("feedback opens at"))
     closes_at = models.DateTimeField(_("feedback closes at"))
     window_note = models.TextField(
@@ -144,6 +154,23 @@ class Consultation(models.Model):
     @property
     def has_published_insights(self) -> bool:
         return self.insights_published_at is not None
+
+    # What a calendar entry depends on: a change to one of these makes it a new revision (calendar_sequence).
+    CALENDAR_FIELDS = ("meeting_starts_at", "meeting_ends_at", "time_zone", "join_url")
+
+    def calendar_uid(self) -> str:
+        """The meeting's calendar entry UID: stable for the consultation's life, whatever changes in it."""
+        return f"meeting-{self.pk}@consultation-feedback"
+
+    def is_in_meeting_window(
+        self, now: datetime | None = None, *, margin: timedelta = timedelta(minutes=15)
+    ) -> bool:
+        """Whether `now` is within the planned meeting, give or take `margin` (early arrivals, overruns)."""
+        if self.meeting_starts_at is None:
+            return False
+        now = now or timezone.now()
+        ends_at = self.meeting_ends_at or self.meeting_starts_at
+        return self.meeting_starts_at - margin <= now <= ends_at + margin
 
     def retention_ends_at(self) -> datetime | None:
         """When the participants' data falls due for erasure, or None while it is kept without limit."""
@@ -1106,6 +1133,8 @@ class AuditEvent(models.Model):
         ERASE = "erase", _("Erasure")
         DRAFT = "draft", _("Draft import")
         COMMENTS = "comments", _("Comments entered for a participant")
+        MEETING = "meeting", _("Meeting console")
+        ATTENDANCE = "attendance", _("Attendance")
 
     at = models.DateTimeField(_("at"), default=timezone.now)
     actor = models.ForeignKey(
@@ -1146,3 +1175,276 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()} {self.object_repr}"
+
+
+# The meeting
+
+
+class AgendaItem(models.Model):
+    """One item of the meeting's run of show, in order, with the time planned for it and, for the group
+    discussion, the guiding question it frames."""
+
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="agenda_items", verbose_name=_("consultation")
+    )
+    position = models.PositiveSmallIntegerField(_("position"))
+    title = models.CharField(_("title"), max_length=300)
+    planned_minutes = models.PositiveSmallIntegerField(_("planned minutes"), default=10)
+    question = models.ForeignKey(
+        Question,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="agenda_items",
+        verbose_name=_("guiding question"),
+    )
+    notes = models.TextField(_("notes for the moderator"), blank=True)
+    # Run time, written by the console: seconds spent on the item before it last became current, and the
+    # minutes the moderator added with "extend". A new start sets both back to zero.
+    elapsed_seconds = models.PositiveIntegerField(_("seconds spent"), default=0, editable=False)
+    extra_minutes = models.PositiveSmallIntegerField(_("minutes added"), default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda")
+        ordering = ["consultation", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["consultation", "position"], name="agenda_item_position_unique"),
+            models.CheckConstraint(condition=Q(planned_minutes__gt=0), name="agenda_item_minutes_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.title}"
+
+    def clean(self) -> None:
+        if self.question_id is not None and self.question.consultation_id != self.consultation_id:
+            raise ValidationError(
+                {"question": _("The question belongs to another consultation.")}, code="question_consultation"
+            )
+
+
+class MeetingState(models.Model):
+    """Where the meeting is: the moderator console's "now" pointer, one row per consultation."""
+
+    consultation = models.OneToOneField(
+        Consultation, on_delete=models.CASCADE, related_name="meeting_state", verbose_name=_("consultation")
+    )
+    current_item = models.ForeignKey(
+        AgendaItem,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("current agenda item"),
+    )
+    item_started_at = models.DateTimeField(_("current item since"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    is_rehearsal = models.BooleanField(_("rehearsal"), default=False)
+    # Rises with every change participants would see: the poll's ETag.
+    version = models.PositiveIntegerField(_("version"), default=0)
+
+    class Meta:
+        verbose_name = _("meeting state")
+        verbose_name_plural = _("meeting states")
+        permissions = [
+            ("run_meeting", _("Can run the meeting console")),
+            ("keep_rehearsal", _("Can keep a rehearsal's input in the record")),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.consultation)
+
+    @property
+    def is_live(self) -> bool:
+        return self.started_at is not None and self.ended_at is None
+
+
+class Attendance(models.Model):
+    """A participant at the meeting: seen on the live page, or ticked by an organiser."""
+
+    class Source(models.TextChoices):
+        AUTO = "auto", _("Opened the meeting page")
+        MANUAL = "manual", _("Ticked by an organiser")
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="attendances", verbose_name=_("participant")
+    )
+    is_rehearsal = models.BooleanField(_("rehearsal"), default=False)
+    first_seen_at = models.DateTimeField(_("first seen at"), default=timezone.now)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.AUTO)
+    is_present = models.BooleanField(_("present"), default=True)
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
+        ordering = ["participant"]
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "is_rehearsal"], name="attendance_unique"),
+            models.CheckConstraint(
+                condition=Q(source__in=["auto", "manual"]), name="attendance_source_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id}: {'present' if self.is_present else 'absent'}"
+
+
+LIVE_POINT_MAX_LENGTH = 1000
+NOTE_MAX_LENGTH = 2000
+
+
+class MeetingInputQuerySet(models.QuerySet):
+    """What live points and rapporteur notes share: the record leaves rehearsals out until they are kept."""
+
+    def pending(self) -> "MeetingInputQuerySet":
+        return self.filter(status=Moderated.Status.PENDING)
+
+    def in_record(self) -> "MeetingInputQuerySet":
+        return self.filter(is_rehearsal=False).filter(text__regex=NOT_BLANK_RE)
+
+    def counted(self) -> "MeetingInputQuerySet":
+        return self.in_record().exclude(status=Moderated.Status.HIDDEN)
+
+
+class LivePoint(Moderated):
+    """A participant's short written point under an agenda item, typed during the meeting (item_type "live"):
+    one per participant and item, saved as they type, quoted under their own quotation choice."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="live_points", verbose_name=_("participant")
+    )
+    agenda_item = models.ForeignKey(
+        AgendaItem, on_delete=models.PROTECT, related_name="live_points", verbose_name=_("agenda item")
+    )
+    text = models.TextField(_("point"), blank=True, max_length=LIVE_POINT_MAX_LENGTH)
+    is_rehearsal = models.BooleanField(_("rehearsal"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = MeetingInputQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("live point")
+        verbose_name_plural = _("live points")
+        ordering = ["agenda_item", "id"]
+        indexes = [models.Index(fields=["status", "id"], name="livepoint_queue_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "agenda_item", "is_rehearsal"], name="live_point_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "hidden", "flagged"]),
+                name="live_point_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agenda_item_id}: {self.shown_value()[:60]}"
+
+    def display_value(self) -> str:
+        return self.text
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.text.strip()
+
+
+class RapporteurNote(Moderated):
+    """A point a rapporteur wrote down as it was said (item_type "spoken"), attributed to a participant (then
+    quoted under that participant's choice), to nobody, or to the organisers. Each note is its own row, so
+    several rapporteurs write at once without overwriting each other."""
+
+    class Kind(models.TextChoices):
+        POINT = "point", _("Point made")
+        PROPOSAL = "proposal", _("Proposal for the Toolkit")
+        DISAGREEMENT = "disagreement", _("Disagreement")
+        FOLLOW_UP = "follow_up", _("Follow-up")
+
+    class Speaker(models.TextChoices):
+        PARTICIPANT = "participant", _("A participant")
+        UNATTRIBUTED = "unattributed", _("Unattributed")
+        ORGANISERS = "organisers", _("The organisers")
+
+    agenda_item = models.ForeignKey(
+        AgendaItem, on_delete=models.PROTECT, related_name="spoken_notes", verbose_name=_("agenda item")
+    )
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices, default=Kind.POINT)
+    speaker = models.CharField(
+        _("attributed to"), max_length=15, choices=Speaker.choices, default=Speaker.UNATTRIBUTED
+    )
+    participant = models.ForeignKey(
+        Participant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="spoken_notes",
+        verbose_name=_("participant"),
+    )
+    text = models.TextField(_("note"), max_length=NOTE_MAX_LENGTH)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("rapporteur"),
+    )
+    is_rehearsal = models.BooleanField(_("rehearsal"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = MeetingInputQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("rapporteur note")
+        verbose_name_plural = _("rapporteur notes")
+        ordering = ["agenda_item", "id"]
+        indexes = [models.Index(fields=["status", "id"], name="rapporteurnote_queue_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(speaker="participant", participant__isnull=False)
+                | Q(~Q(speaker="participant"), participant__isnull=True),
+                name="rapporteur_note_speaker_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["point", "proposal", "disagreement", "follow_up"]),
+                name="rapporteur_note_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "hidden", "flagged"]),
+                name="rapporteur_note_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agenda_item_id}: {self.shown_value()[:60]}"
+
+    def display_value(self) -> str:
+        return self.text
+
+
+class QuestionSummary(models.Model):
+    """The organisers' summary of what was written and said on a guiding question: heads the question in the
+    insights report."""
+
+    question = models.OneToOneField(
+        Question, on_delete=models.CASCADE, related_name="summary", verbose_name=_("guiding question")
+    )
+    text = models.TextField(_("summary"), blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("question summary")
+        verbose_name_plural = _("question summaries")
+
+    def __str__(self) -> str:
+        return f"Q{self.question_id}: {self.text[:60]}"

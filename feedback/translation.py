@@ -7,7 +7,7 @@ they were written in, recorded on each answer and comment.
 
 from modeltranslation.translator import TranslationOptions, register
 
-from feedback.models import Consultation, Question, Resource, ResourceSection, Theme
+from feedback.models import AgendaItem, Consultation, Question, Resource, ResourceSection, Theme
 
 
 @register(Consultation)
@@ -47,3 +47,8 @@ class ThemeTranslation(TranslationOptions):
     fields = ("name", "description")
     # As for resource titles: theme names are unique per code book in each language that has one.
     empty_values = {"name": None}
+
+
+@register(AgendaItem)
+class AgendaItemTranslation(TranslationOptions):
+    fields = ("title",)

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from feedback.analysis import views as analysis
+from feedback.meeting import console as meeting_console
+from feedback.meeting import views as meeting
 from feedback.participation import sheet, views
 
 app_name = "feedback"
@@ -54,4 +56,29 @@ urlpatterns = [
     ),
     path("analysis/<slug:slug>/", analysis.analysis_dashboard, name="analysis-dashboard"),
     path("analysis/<slug:slug>/search/", analysis.analysis_search, name="analysis-search"),
+    # The meeting: the participants' page, its poll, calendar and live points; the console, notes and record.
+    path("c/<slug:slug>/meeting/", meeting.meeting, name="meeting"),
+    path("c/<slug:slug>/meeting/now.json", meeting.meeting_now, name="meeting-now"),
+    path("c/<slug:slug>/meeting/autosave/", meeting.live_autosave, name="meeting-autosave"),
+    path("c/<slug:slug>/meeting.ics", meeting.meeting_ics, name="meeting-ics"),
+    path("meeting/<slug:slug>/console/", meeting_console.console, name="meeting-console"),
+    path("meeting/<slug:slug>/console/start/", meeting_console.meeting_start, name="meeting-start"),
+    path("meeting/<slug:slug>/console/rehearse/", meeting_console.meeting_rehearse, name="meeting-rehearse"),
+    path("meeting/<slug:slug>/console/next/", meeting_console.meeting_next, name="meeting-next"),
+    path("meeting/<slug:slug>/console/previous/", meeting_console.meeting_previous, name="meeting-previous"),
+    path("meeting/<slug:slug>/console/extend/", meeting_console.meeting_extend, name="meeting-extend"),
+    path("meeting/<slug:slug>/console/end/", meeting_console.meeting_end, name="meeting-end"),
+    path("meeting/<slug:slug>/console/keep/", meeting_console.keep_rehearsal, name="meeting-keep-rehearsal"),
+    path(
+        "meeting/<slug:slug>/attendance/<int:participant_id>/",
+        meeting_console.set_attendance,
+        name="meeting-attendance",
+    ),
+    path("meeting/<slug:slug>/notes/", meeting_console.notes, name="meeting-notes"),
+    path("analysis/<slug:slug>/meeting/", meeting_console.record, name="meeting-record"),
+    path(
+        "analysis/<slug:slug>/meeting/<int:number>/summary/",
+        meeting_console.save_summary,
+        name="meeting-summary",
+    ),
 ]

@@ -1,4 +1,5 @@
-"""Personas: alice and bob take part, carol takes part elsewhere; olga organises, mona moderates, ann analyses."""
+"""Personas: alice and bob take part, carol takes part elsewhere; olga organises, mona moderates, ann analyses,
+rita takes notes at the meeting."""
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -164,6 +165,12 @@ def mona(db) -> User:
 def ann(db) -> User:
     """The analyst: reads and exports pseudonymised data, changes nothing."""
     return staff_in("Analyst", "ann")
+
+
+@pytest.fixture
+def rita(db) -> User:
+    """The rapporteur: writes notes during the meeting, reads nothing else."""
+    return staff_in("Rapporteur", "rita")
 
 
 @pytest.fixture(autouse=True)

@@ -127,6 +127,12 @@ def test_a_consultation_can_be_set_up_from_the_admin(olga_client, db):
         "questions-0-text_en": "What should judges know?",
         "questions-0-text_ar": "ما الذي ينبغي أن يعرفه القضاة؟",
         "questions-0-kind": "long_text",
+        # The meeting's run of show.
+        "agenda_items-TOTAL_FORMS": 1,
+        "agenda_items-INITIAL_FORMS": 0,
+        "agenda_items-0-position": 1,
+        "agenda_items-0-title_en": "Presentation of the Toolkit",
+        "agenda_items-0-planned_minutes": 20,
     }
 
     response = olga_client.post("/admin/feedback/consultation/add/", data)
@@ -134,6 +140,7 @@ def test_a_consultation_can_be_set_up_from_the_admin(olga_client, db):
     assert response.status_code == 302
     consultation = Consultation.objects.get(slug="judiciary")
     assert consultation.questions.get().text == "What should judges know?"
+    assert consultation.agenda_items.get().title == "Presentation of the Toolkit"
     with translation.override("fr"):
         # French title given; the French question text was not, so the English one stands in.
         assert consultation.title == "Consultation de la magistrature"

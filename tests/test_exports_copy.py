@@ -13,14 +13,23 @@ from feedback.exports import formats, postgres, shapes
 from feedback.exports.columns import PROFILES
 from feedback.exports.formats import write_csv, write_export
 from feedback.exports.postgres import copy_long_csv, long_csv_select, supports_copy
-from feedback.exports.shapes import Export, answers_for_export, comments_for_export
+from feedback.exports.shapes import (
+    Export,
+    answers_for_export,
+    comments_for_export,
+    live_points_for_export,
+    notes_for_export,
+)
 from feedback.models import (
+    AgendaItem,
     Answer,
     Codebook,
     Comment,
     ConsultationResource,
+    LivePoint,
     Participant,
     Question,
+    RapporteurNote,
     Resource,
     Response,
 )
@@ -56,6 +65,8 @@ def orm_bytes(consultation, profile: str) -> tuple[bytes, int]:
     rows = write_csv(
         answers_for_export(consultation),
         comments=comments_for_export(consultation),
+        live_points=live_points_for_export(consultation),
+        notes=notes_for_export(consultation),
         profile=profile,
         fh=out,
     )
@@ -214,6 +225,51 @@ def nasty(consultation, resource, alice, bob) -> None:
     drafter = make_participant(consultation, "Drafty", "draft@example.org", attribution="named")
     answer(drafter, questions[0], "Draft only")
     Response.objects.filter(participant=bob).update(last_edited_at=timezone.now() - timedelta(microseconds=1))
+    meeting_record(consultation, people, questions, themes, iter(NASTY[::-1] * 2))
+
+
+# Rows of the meeting's record the nasty fixture adds: live points and rapporteur notes that are exported.
+MEETING_ROWS = 6 * 2 - 1 + 6
+
+
+def meeting_record(consultation, people, questions, themes, texts) -> None:
+    """Live points (item_type live) and rapporteur notes (spoken) with every attribution, marker and exclusion."""
+    discussion = AgendaItem.objects.create(
+        consultation=consultation, position=2, title='=Group "discussion", framed', question=questions[1]
+    )
+    presentation = AgendaItem.objects.create(consultation=consultation, position=1, title="Presentation")
+    for person in people:
+        LivePoint.objects.create(participant=person, agenda_item=discussion, text=next(texts), language="en")
+        LivePoint.objects.create(participant=person, agenda_item=presentation, text=next(texts))
+    points = LivePoint.objects.filter(participant__in=people)
+    # One empty (left out), one hidden, one redacted, one tagged.
+    points.filter(participant=people[4], agenda_item=presentation).update(text=" \n ")
+    points.filter(participant=people[1], agenda_item=discussion).update(status=LivePoint.Status.HIDDEN)
+    points.filter(participant=people[2], agenda_item=discussion).update(redacted_text="=Redacted live")
+    points.get(participant=people[0], agenda_item=presentation).themes.set([themes["b"], themes["_x"]])
+    # Left out: a rehearsal's point, and an erased participant's point and the note attributed to them.
+    LivePoint.objects.create(
+        participant=people[0], agenda_item=discussion, text="Rehearsed", is_rehearsal=True
+    )
+    gone = make_participant(consultation, "Gone", "gone@example.org", attribution="named", is_erased=True)
+    LivePoint.objects.create(participant=gone, agenda_item=discussion, text="Erased")
+    RapporteurNote.objects.create(
+        agenda_item=discussion, speaker="participant", participant=gone, text="Erased"
+    )
+    RapporteurNote.objects.create(agenda_item=discussion, text="Rehearsed note", is_rehearsal=True)
+    # Notes: named, organisation only, not to be quoted, never chose, unattributed, the organisers.
+    for person in (people[0], people[1], people[3], people[4]):
+        RapporteurNote.objects.create(
+            agenda_item=discussion,
+            speaker="participant",
+            participant=person,
+            text=next(texts),
+            kind="proposal",
+        )
+    RapporteurNote.objects.create(agenda_item=presentation, speaker="unattributed", text=next(texts))
+    hidden = RapporteurNote.objects.create(agenda_item=discussion, speaker="organisers", text="@organisers")
+    RapporteurNote.objects.filter(pk=hidden.pk).update(status=RapporteurNote.Status.HIDDEN)
+    hidden.themes.set([themes["a10"]])
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -222,8 +278,8 @@ def test_copy_export_is_byte_for_byte_the_orm_export(consultation, nasty, profil
 
     produced, rows = copy_bytes(consultation, profile)
 
-    # Six people, four answers and seven comments each, one comment empty.
-    assert expected_rows == 6 * 4 + 6 * 7 - 1
+    # Six people, four answers and seven comments each, one comment empty; then the meeting's record.
+    assert expected_rows == 6 * 4 + 6 * 7 - 1 + MEETING_ROWS
     assert "3.2 ¶4" in expected.decode()
     assert ",te," in expected.decode() and ",ed," in expected.decode()
     assert produced.decode().splitlines()[:2] == expected.decode().splitlines()[:2]

@@ -121,3 +121,12 @@ def test_seed_demo_gives_every_section_two_to_four_numbered_paragraphs(db):
     for section in sections:
         assert 2 <= section.paragraphs.count() <= 4, section
     assert ResourceParagraph.objects.filter(text="").count() == 0
+
+
+def test_demo_has_the_concept_notes_agenda_and_a_join_link(db):
+    call_command("seed_demo", stdout=StringIO())
+    consultation = Consultation.objects.get(slug="tech-providers-2022")
+    items = list(consultation.agenda_items.order_by("position"))
+    assert sum(item.planned_minutes for item in items) == 90
+    assert [item.question.number for item in items if item.question] == [1, 2, 3, 4, 5]
+    assert consultation.join_url.startswith("https://")

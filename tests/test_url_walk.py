@@ -12,11 +12,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from feedback.models import (
+    AgendaItem,
     AuditEvent,
     Codebook,
     Comment,
     ConsultationResource,
+    LivePoint,
     Participant,
+    RapporteurNote,
     Resource,
     Response,
     Theme,
@@ -156,6 +159,76 @@ SITE_CASES = [
     ("feedback:resolution-report", {"slug": "own", "resource_id": "other_resource"}, "get", for_readers(404)),
     ("feedback:resolution-csv", {"slug": "own", "resource_id": "resource"}, "get", for_readers(200)),
     ("feedback:resolution-csv", {"slug": "own", "resource_id": "other_resource"}, "get", for_readers(404)),
+    # The meeting: participants' pages (the world's meeting has not started, so a live point is refused).
+    ("feedback:meeting", {"slug": "own"}, "get", expect(404, alice=200)),
+    ("feedback:meeting", {"slug": "other"}, "get", expect(404, carol=200)),
+    ("feedback:meeting-now", {"slug": "own"}, "get", expect(404, alice=200)),
+    ("feedback:meeting-now", {"slug": "other"}, "get", expect(404, carol=200)),
+    ("feedback:meeting-autosave", {"slug": "own"}, "get", expect(405)),
+    # Nothing posted: no agenda item named.
+    ("feedback:meeting-autosave", {"slug": "own"}, "post", expect(404, alice=400)),
+    ("feedback:meeting-ics", {"slug": "own"}, "get", expect(404, alice=200)),
+    # carol's consultation has no meeting date.
+    ("feedback:meeting-ics", {"slug": "other"}, "get", expect(404)),
+    # The console: organisers and moderators.
+    ("feedback:meeting-console", {"slug": "own"}, "get", expect(LOGIN, sam=404, ann=404, olga=200, mona=200)),
+    (
+        "feedback:meeting-console",
+        {"slug": "missing"},
+        "get",
+        expect(LOGIN, sam=404, ann=404, olga=404, mona=404),
+    ),
+    *(
+        (name, {"slug": "own"}, method, expected)
+        for name in (
+            "feedback:meeting-start",
+            "feedback:meeting-rehearse",
+            "feedback:meeting-next",
+            "feedback:meeting-previous",
+            "feedback:meeting-extend",
+            "feedback:meeting-end",
+        )
+        for method, expected in (
+            ("get", expect(405, **SIGNED_OUT)),
+            ("post", expect(LOGIN, sam=404, ann=404, olga=302, mona=302)),
+        )
+    ),
+    ("feedback:meeting-keep-rehearsal", {"slug": "own"}, "get", expect(405, **SIGNED_OUT)),
+    (
+        "feedback:meeting-keep-rehearsal",
+        {"slug": "own"},
+        "post",
+        expect(LOGIN, sam=404, ann=404, mona=404, olga=302),
+    ),
+    (
+        "feedback:meeting-attendance",
+        {"slug": "own", "participant_id": "bob"},
+        "get",
+        expect(405, **SIGNED_OUT),
+    ),
+    (
+        "feedback:meeting-attendance",
+        {"slug": "own", "participant_id": "bob"},
+        "post",
+        expect(LOGIN, sam=404, ann=404, mona=404, olga=302),
+    ),
+    (
+        "feedback:meeting-attendance",
+        {"slug": "own", "participant_id": "carol"},
+        "post",
+        expect(LOGIN, sam=404, ann=404, mona=404, olga=404),
+    ),
+    # Rapporteurs (and organisers) write notes; a refused note (nothing posted) shows the form again.
+    ("feedback:meeting-notes", {"slug": "own"}, "get", expect(LOGIN, sam=404, ann=404, mona=404, olga=200)),
+    ("feedback:meeting-notes", {"slug": "own"}, "post", expect(LOGIN, sam=404, ann=404, mona=404, olga=200)),
+    ("feedback:meeting-record", {"slug": "own"}, "get", for_readers(200)),
+    ("feedback:meeting-summary", {"slug": "own", "number": "one"}, "get", expect(405, **SIGNED_OUT)),
+    (
+        "feedback:meeting-summary",
+        {"slug": "own", "number": "one"},
+        "post",
+        expect(LOGIN, sam=404, ann=404, mona=404, olga=302),
+    ),
 ]
 
 # The admin. Per model: what each organiser role may do there ("" none, "view", "change": view and change,
@@ -173,6 +246,9 @@ ADMIN_MODELS = {
     "feedback.theme": {"olga": "all", "mona": "view", "ann": "view"},
     # The audit trail is written by the app only: nobody adds, changes or deletes an event.
     "feedback.auditevent": {"olga": "view"},
+    # Meeting input is moderated like answers, never added or deleted by hand.
+    "feedback.livepoint": {"olga": "change", "mona": "change", "ann": "view"},
+    "feedback.rapporteurnote": {"olga": "change", "mona": "change", "ann": "view"},
     # Accounts, second factors and sign-in records: superusers only, no organiser role.
     "auth.user": {},
     "auth.group": {},
@@ -342,6 +418,13 @@ def world(consultation, other_consultation, resource, questions, alice, bob, car
         "ed@example.org",
         invite_expires_at=timezone.now() - timezone.timedelta(hours=1),
     )
+    item = AgendaItem.objects.create(
+        consultation=consultation, position=1, title="Walk item", question=questions[0]
+    )
+    point = LivePoint.objects.create(participant=alice, agenda_item=item, text="Alice's live point")
+    note = RapporteurNote.objects.create(
+        agenda_item=item, speaker="participant", participant=bob, text="Bob said so"
+    )
     sam = User.objects.create_user("sam", "sam@example.org", "sam-password", is_staff=True)
     event = AuditEvent.objects.create(actor=olga, action=AuditEvent.Action.EXPORT, object_repr="walk")
     from django.contrib.contenttypes.models import ContentType
@@ -368,6 +451,9 @@ def world(consultation, other_consultation, resource, questions, alice, bob, car
         "comment": comment.pk,
         "user": olga.pk,
         "totpdevice": totp.pk,
+        "bob": bob.pk,
+        "carol": carol.pk,
+        "one": 1,
     }
     objects = {
         "feedback.consultation": consultation.pk,
@@ -384,6 +470,8 @@ def world(consultation, other_consultation, resource, questions, alice, bob, car
         "auth.group": Group.objects.get(name="Organiser").pk,
         "otp_totp.totpdevice": totp.pk,
         "otp_static.staticdevice": static.pk,
+        "feedback.livepoint": point.pk,
+        "feedback.rapporteurnote": note.pk,
     }
     return {
         "values": values,

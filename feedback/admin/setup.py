@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 
+from feedback.admin import meeting
 from feedback.admin.common import EXCERPT_CHARS, in_every_language
 from feedback.admin.drafts import ConsultationDraftImport, ResourceDraftImport
 from feedback.admin.exports import ConsultationExportPage
@@ -72,7 +73,13 @@ class ConsultationAdmin(
     list_filter = ["is_published", "stakeholder_group_en"]
     search_fields = [*in_every_language("title", "stakeholder_group"), "slug"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["meeting_in_time_zone", "created_at", "insights_published_at", "analysis_links"]
+    readonly_fields = [
+        "meeting_in_time_zone",
+        "created_at",
+        "insights_published_at",
+        "analysis_links",
+        "meeting_pages",
+    ]
     fieldsets = [
         (None, {"fields": ["title", "slug", "stakeholder_group", "is_published", "analysis_links"]}),
         (
@@ -82,7 +89,14 @@ class ConsultationAdmin(
         (
             _("Meeting"),
             {
-                "fields": ["meeting_starts_at", "meeting_ends_at", "time_zone", "meeting_in_time_zone"],
+                "fields": [
+                    "meeting_starts_at",
+                    "meeting_ends_at",
+                    "time_zone",
+                    "meeting_in_time_zone",
+                    "join_url",
+                    "meeting_pages",
+                ],
                 "description": _(
                     "Times are entered in the site's time zone; the last line shows them in the meeting's."
                 ),
@@ -102,7 +116,9 @@ class ConsultationAdmin(
             },
         ),
     ]
-    inlines = [ConsultationResourceInline, QuestionInline]
+    inlines = [ConsultationResourceInline, QuestionInline, meeting.AgendaItemInline]
+    # Join links are https (Django 6's default); without this, Django 5.2 warns on every form.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = ["duplicate", "export_answers_csv", "export_pseudonymised_csv"]
 
     def get_urls(self) -> list:
@@ -141,6 +157,20 @@ class ConsultationAdmin(
             reverse("feedback:analysis-search", args=[obj.slug]),
             _("Search answers and comments"),
         )
+
+    @admin.display(description=_("meeting pages"))
+    def meeting_pages(self, obj: Consultation) -> str:
+        if obj.pk is None:
+            return self.get_empty_value_display()
+        return meeting.meeting_links(obj)
+
+    def save_model(
+        self, request: HttpRequest, obj: Consultation, form: forms.ModelForm, change: bool
+    ) -> None:
+        # A calendar entry whose times or link changed is a new revision of the same entry (its SEQUENCE).
+        if change and set(Consultation.CALENDAR_FIELDS) & set(form.changed_data):
+            obj.calendar_sequence += 1
+        super().save_model(request, obj, form, change)
 
     @admin.display(description=_("meeting in its time zone"))
     def meeting_in_time_zone(self, obj: Consultation) -> str:

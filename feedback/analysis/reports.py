@@ -146,7 +146,8 @@ def _distribution(question: Question, counts: Counter) -> list[tuple[str, int]]:
 
 def insights_report(consultation: Consultation, *, identities: bool) -> InsightsReport:
     """Everything the insights report shows, in a fixed number of queries whatever the number of answers."""
-    questions = list(consultation.questions.all())
+    # With the organisers' summary of each question (the meeting's record), in the same query.
+    questions = list(consultation.questions.select_related("summary"))
     answers = counted_answers(consultation)
     answer_counts = dict(answers.values_list("question_id").annotate(n=Count("id")).order_by())
     choice_counts: dict[int, Counter] = defaultdict(Counter)

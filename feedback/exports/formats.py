@@ -30,12 +30,13 @@ class _Echo:
 
 
 def _csv_lines(
-    answers: QuerySet[Answer], profile: str, comments: QuerySet[Comment] | None = None
+    answers: QuerySet[Answer], profile: str, comments: QuerySet[Comment] | None = None, **meeting: Any
 ) -> Iterator[str]:
-    """The header line, then one CSV line per answer and per comment, each ending in CRLF."""
+    """The header line, then one CSV line per answer and per comment (and, given `live_points` and `notes`,
+    per item of the meeting's record), each ending in CRLF."""
     writer = csv.writer(_Echo(), lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     yield writer.writerow(LONG_COLUMNS)
-    for row in _long_rows(answers, profile, comments):
+    for row in _long_rows(answers, profile, comments, **meeting):
         yield writer.writerow(row)
 
 
@@ -79,12 +80,18 @@ def csv_response(
 
 
 def write_csv(
-    answers: QuerySet[Answer], *, profile: str, fh: TextIO, comments: QuerySet[Comment] | None = None
+    answers: QuerySet[Answer],
+    *,
+    profile: str,
+    fh: TextIO,
+    comments: QuerySet[Comment] | None = None,
+    **meeting: Any,
 ) -> int:
-    """Write the long CSV to an open text file (opened with newline=""); returns the number of data rows."""
+    """Write the long CSV to an open text file (opened with newline=""); returns the number of data rows.
+    `live_points` and `notes` add the meeting's record."""
     check_profile(profile)
     rows = -1  # the first line is the header
-    for line in _csv_lines(answers, profile, comments):
+    for line in _csv_lines(answers, profile, comments, **meeting):
         fh.write(line)
         rows += 1
     return rows

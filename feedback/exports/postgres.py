@@ -30,7 +30,8 @@ from feedback.exports.columns import (
     NOT_QUOTED_MARKER,
     check_profile,
 )
-from feedback.models import NOT_BLANK_RE, Consultation, Moderated, Participant, Response
+from feedback.exports.shapes import ORGANISERS_CELL
+from feedback.models import NOT_BLANK_RE, Consultation, Moderated, Participant, RapporteurNote, Response
 
 # Rows are gathered into writes of about this many bytes; memory stays flat whatever the row count.
 BLOCK_BYTES = 256 * 1024
@@ -88,6 +89,45 @@ LEFT JOIN feedback_resourcesection s ON s.id = m.section_id
 LEFT JOIN feedback_resourceparagraph pg ON pg.id = m.paragraph_id
 WHERE p.consultation_id = {consultation} AND r.status = {submitted} AND NOT p.is_erased
   AND m.text ~ {not_blank}
+"""
+
+
+# The meeting's record after them, as shapes.live_points_for_export and notes_for_export order it: live points
+# (kind 2) by participant, agenda position and id (item_key); no draft columns; rapporteur notes (kind 3) by agenda position and id. A note
+# that names no participant is quoted without a name ("organisers" for the organisers'), never withheld.
+MEETING_ITEMS = """
+UNION ALL
+SELECT 2, p.id, ai.position, NULL, NULL, NULL, NULL, lp.id,
+       c.slug, p.name, p.pseudonym, p.organisation, p.organisation_type, p.country, p.attribution,
+       'live', q.number::text, q.text_en, NULL, ai.title_en, lp.status, lp.redacted_text, lp.text,
+       (SELECT string_agg(t.code, '; ' ORDER BY t.code COLLATE "C")
+        FROM feedback_livepoint_themes tag JOIN feedback_theme t ON t.id = tag.theme_id
+        WHERE tag.livepoint_id = lp.id),
+       lp.created_at, lp.updated_at, lp.language, NULL, NULL, NULL, NULL, NULL
+FROM feedback_livepoint lp
+JOIN feedback_participant p ON p.id = lp.participant_id
+JOIN feedback_consultation c ON c.id = p.consultation_id
+JOIN feedback_agendaitem ai ON ai.id = lp.agenda_item_id
+LEFT JOIN feedback_question q ON q.id = ai.question_id
+WHERE p.consultation_id = {consultation} AND NOT lp.is_rehearsal AND NOT p.is_erased AND lp.text ~ {not_blank}
+UNION ALL
+SELECT 3, NULL, ai.position, NULL, NULL, NULL, NULL, n.id,
+       c.slug,
+       CASE WHEN n.speaker = {organisers_speaker} THEN {organisers_cell} ELSE p.name END,
+       CASE WHEN n.speaker = {organisers_speaker} THEN {organisers_cell} ELSE p.pseudonym END,
+       p.organisation, p.organisation_type, p.country, COALESCE(p.attribution, {unattributed}),
+       'spoken', q.number::text, q.text_en, NULL, ai.title_en, n.status, n.redacted_text, n.text,
+       (SELECT string_agg(t.code, '; ' ORDER BY t.code COLLATE "C")
+        FROM feedback_rapporteurnote_themes tag JOIN feedback_theme t ON t.id = tag.theme_id
+        WHERE tag.rapporteurnote_id = n.id),
+       n.created_at, n.updated_at, n.language, NULL, NULL, NULL, NULL, NULL
+FROM feedback_rapporteurnote n
+JOIN feedback_agendaitem ai ON ai.id = n.agenda_item_id
+JOIN feedback_consultation c ON c.id = ai.consultation_id
+LEFT JOIN feedback_participant p ON p.id = n.participant_id
+LEFT JOIN feedback_question q ON q.id = ai.question_id
+WHERE ai.consultation_id = {consultation} AND NOT n.is_rehearsal AND p.is_erased IS NOT TRUE
+  AND n.text ~ {not_blank}
 """
 
 
@@ -195,7 +235,7 @@ def long_csv_select(consultation: Consultation, *, profile: str) -> str:
     from psycopg import sql
 
     check_profile(profile)
-    items = ITEMS.replace("{kind_codes}", _kind_codes())
+    items = ITEMS.replace("{kind_codes}", _kind_codes()) + MEETING_ITEMS
     template = " ".join(SELECT.format(cells=_cells(profile), items=items).split())
     # chr() rather than string literals: tab, CR and LF inside a literal would break the one-line form.
     triggers = sql.SQL("ARRAY[{}]").format(
@@ -209,6 +249,9 @@ def long_csv_select(consultation: Consultation, *, profile: str) -> str:
         triggers=triggers,
         after_separator=sql.Literal(AFTER_SEPARATOR),
         not_blank=sql.Literal(NOT_BLANK_RE),
+        organisers_speaker=sql.Literal(RapporteurNote.Speaker.ORGANISERS.value),
+        organisers_cell=sql.Literal(ORGANISERS_CELL),
+        unattributed=sql.Literal(Participant.Attribution.UNATTRIBUTED.value),
     )
     if not supports_copy():
         # Quoting without a PostgreSQL connection (psycopg's defaults): enough to hand the text to psql.

@@ -17,6 +17,14 @@ title and the section heading (empty for a comment on the whole resource), and t
 the last columns say which version, where ("3.2 ¶4"), which quoted passage, the ISO type and the proposed change.
 The ``comments`` shape is the comment sheet: one row per comment, laid out as the ISO/IEC commenting template.
 
+The meeting's record follows the comments (docs/EXPORTS.md): live points (item_type "live") under their
+participant's quotation choice, exactly as answers; then rapporteur notes (item_type "spoken"): a note attributed
+to a participant follows that participant's choice, an unattributed one names nobody (participant and
+organisation empty), one of the organisers reads "organisers" as participant; neither is withheld, as no
+participant's choice applies. Both carry the agenda item's guiding question (if any) and, in ``section``, the
+agenda item's title; ``submitted_at`` is when the point or note was written. Rehearsals are left out unless an
+organiser kept them.
+
 In every profile organisation type and country are exported as codes, and every cell a spreadsheet would run
 as a formula is prefixed with ``'``. A moderator's redaction replaces the participant's words in every profile
 (the original stays in the database for the audit trail), and the ``redacted`` column says "yes" where it did;
@@ -42,7 +50,16 @@ from feedback.exports.columns import (
     check_profile,
     formula_safe,
 )
-from feedback.models import Answer, Comment, Consultation, Participant, Question
+from feedback.models import (
+    NOT_BLANK_RE,
+    Answer,
+    Comment,
+    Consultation,
+    LivePoint,
+    Participant,
+    Question,
+    RapporteurNote,
+)
 
 EXPORT_RELATED = ("question__resource", "response__participant__consultation")
 
@@ -96,12 +113,14 @@ def _who(participant: Participant, profile: str) -> tuple[str, str]:
     return participant.pseudonym, ""
 
 
-def _answer_text(answer: Answer | Comment, profile: str) -> str:
+def _answer_text(answer: Answer | Comment, profile: str, participant: Participant | None = None) -> str:
+    """The answer cell; `participant` is whose quotation choice applies (by default the answer's author)."""
     if profile == "identified":
         return answer.shown_value()
     if answer.status == Answer.Status.HIDDEN:
         return str(HIDDEN_MARKER)
-    if profile == "chatham-house" and answer.response.participant.attribution not in Participant.QUOTABLE:
+    participant = participant or answer.response.participant
+    if profile == "chatham-house" and participant.attribution not in Participant.QUOTABLE:
         # Not to be quoted, or never chose: withhold the words rather than guess consent.
         return str(NOT_QUOTED_MARKER)
     return answer.shown_value()
@@ -244,6 +263,104 @@ def in_sheet_order(comments: QuerySet[Comment]) -> QuerySet[Comment]:
     )
 
 
+# The meeting's record: live points and rapporteur notes
+
+
+LIVE_EXPORT_RELATED = ("participant__consultation", "agenda_item__question")
+
+
+NOTE_EXPORT_RELATED = ("participant", "agenda_item__consultation", "agenda_item__question")
+
+
+# Who a note that names no participant speaks for, as the participant cell says it in every profile.
+ORGANISERS_CELL = "organisers"
+
+
+def live_points_for_export(consultation: Consultation) -> QuerySet[LivePoint]:
+    """The consultation's non-empty live points of the meeting (not of a rehearsal), in export order."""
+    return (
+        LivePoint.objects.filter(participant__consultation=consultation, is_rehearsal=False)
+        .exclude(participant__is_erased=True)
+        .filter(text__regex=NOT_BLANK_RE)
+        .order_by("participant_id", "agenda_item__position", "id")
+    )
+
+
+def notes_for_export(consultation: Consultation) -> QuerySet[RapporteurNote]:
+    """The consultation's non-empty rapporteur notes of the meeting (not of a rehearsal), in export order."""
+    return (
+        RapporteurNote.objects.filter(agenda_item__consultation=consultation, is_rehearsal=False)
+        .exclude(participant__is_erased=True)
+        .filter(text__regex=NOT_BLANK_RE)
+        .order_by("agenda_item__position", "id")
+    )
+
+
+def _speaker(note: RapporteurNote) -> Participant:
+    """Whose quotation choice a note follows: its participant's, or a stand-in that is quoted without a name."""
+    if note.participant_id is not None:
+        return note.participant
+    label = ORGANISERS_CELL if note.speaker == RapporteurNote.Speaker.ORGANISERS else ""
+    return Participant(name=label, pseudonym=label, attribution=Participant.Attribution.UNATTRIBUTED)
+
+
+def meeting_cells(item: LivePoint | RapporteurNote, *, profile: str) -> list[str]:
+    """A live point's or rapporteur note's long-format cells as they are (JSON); meeting_row makes them safe."""
+    is_live = isinstance(item, LivePoint)
+    participant = item.participant if is_live else _speaker(item)
+    agenda_item = item.agenda_item
+    question = agenda_item.question
+    name, organisation = _who(participant, profile)
+    return [
+        agenda_item.consultation.slug if not is_live else participant.consultation.slug,
+        name,
+        organisation,
+        participant.organisation_type,
+        participant.country.code or "",
+        "live" if is_live else "spoken",
+        str(question.number) if question else "",
+        question.text_en if question else "",
+        "",
+        agenda_item.title_en,
+        _answer_text(item, profile, participant),
+        item.status,
+        _themes(item),
+        _iso_utc(item.created_at),
+        participant.attribution,
+        _iso_utc(item.updated_at),
+        "yes" if item.is_redacted else "",
+        item.language,
+        # No place in a draft: version, anchor, quote, comment_type, proposed_change.
+        "",
+        "",
+        "",
+        "",
+        "",
+    ]
+
+
+def meeting_row(item: LivePoint | RapporteurNote, *, profile: str) -> list[str]:
+    return [formula_safe(cell) for cell in meeting_cells(item, profile=profile)]
+
+
+def _meeting_rows(
+    live_points: QuerySet[LivePoint] | None,
+    notes: QuerySet[RapporteurNote] | None,
+    profile: str,
+    *,
+    safe: bool,
+) -> Iterator[list[str]]:
+    out = meeting_row if safe else meeting_cells
+    if live_points is not None:
+        rows = live_points.select_related(*LIVE_EXPORT_RELATED).prefetch_related("themes")
+        for point in rows.iterator(chunk_size=2000):
+            yield out(point, profile=profile)
+    if notes is not None:
+        rows = notes.select_related(*NOTE_EXPORT_RELATED).prefetch_related("themes")
+        for note in rows.iterator(chunk_size=2000):
+            yield out(note, profile=profile)
+
+
 def long_rows(
     answers: QuerySet[Answer],
     *,
@@ -259,7 +376,13 @@ def long_rows(
 
 
 def _long_rows(
-    answers: QuerySet[Answer], profile: str, comments: QuerySet[Comment] | None = None, *, safe: bool = True
+    answers: QuerySet[Answer],
+    profile: str,
+    comments: QuerySet[Comment] | None = None,
+    *,
+    safe: bool = True,
+    live_points: QuerySet[LivePoint] | None = None,
+    notes: QuerySet[RapporteurNote] | None = None,
 ) -> Iterator[list[str]]:
     answer_out = answer_row if safe else answer_cells
     comment_out = comment_row if safe else comment_cells
@@ -272,6 +395,7 @@ def _long_rows(
         rows = comments.select_related(*COMMENT_EXPORT_RELATED).prefetch_related("themes")
         for comment in rows.iterator(chunk_size=2000):
             yield comment_out(comment, profile=profile)
+    yield from _meeting_rows(live_points, notes, profile, safe=safe)
 
 
 @dataclass(frozen=True)
@@ -325,6 +449,32 @@ class ExportFilters:
             comments = comments.filter(resource_id__in=self.resources)
         return comments
 
+    def live_points(self, points: QuerySet[LivePoint]) -> QuerySet[LivePoint]:
+        """Live points as answers: by the question of their agenda item; none when resources are asked for."""
+        return self._meeting(points)
+
+    def notes(self, notes: QuerySet[RapporteurNote]) -> QuerySet[RapporteurNote]:
+        return self._meeting(notes)
+
+    def _meeting(self, items: QuerySet[Any]) -> QuerySet[Any]:
+        if self.resources:
+            return items.none()
+        if self.statuses:
+            items = items.filter(status__in=self.statuses)
+        if self.themes:
+            items = items.filter(pk__in=items.model.objects.filter(themes__code__in=self.themes).values("pk"))
+        if self.questions:
+            items = items.filter(agenda_item__question__number__in=self.questions)
+        if self.organisation_types:
+            items = items.filter(participant__organisation_type__in=self.organisation_types)
+        if self.countries:
+            items = items.filter(participant__country__in=self.countries)
+        if self.submitted_from:
+            items = items.filter(created_at__date__gte=self.submitted_from)
+        if self.submitted_to:
+            items = items.filter(created_at__date__lte=self.submitted_to)
+        return items
+
     def as_dict(self) -> dict[str, Any]:
         """The filters that are set, as the audit trail and the JSON export store them."""
         return {
@@ -347,6 +497,9 @@ class Export:
     row_count: int = 0  # the data rows produced so far
     # Everything of the consultation, unfiltered: the long CSV can then come straight from PostgreSQL's COPY.
     is_whole_consultation: bool = False
+    # The meeting's record (long shape only).
+    live_points: QuerySet[LivePoint] | None = None
+    notes: QuerySet[RapporteurNote] | None = None
 
     def __post_init__(self) -> None:
         check_profile(self.profile)
@@ -377,6 +530,8 @@ class Export:
             consultation=consultation,
             filters=filters,
             is_whole_consultation=filters == ExportFilters(),
+            live_points=filters.live_points(live_points_for_export(consultation)),
+            notes=filters.notes(notes_for_export(consultation)),
         )
 
     @property
@@ -410,14 +565,31 @@ class Export:
         """How many answers, comments and rows the export holds: what the export page shows before download."""
         answers = self.answers.count()
         comments = self.comments.count() if self.comments is not None else 0
-        rows = self.participants().count() if self.shape == "wide" else answers + comments
-        return {"answers": answers, "comments": comments, "rows": rows}
+        # The wide shape has a column per question and no place for the meeting's record; neither has the
+        # comment sheet.
+        long = self.shape == "long"
+        meeting = {
+            "live_points": self.live_points.count() if long and self.live_points is not None else 0,
+            "notes": self.notes.count() if long and self.notes is not None else 0,
+        }
+        if self.shape == "wide":
+            rows = self.participants().count()
+        else:
+            rows = answers + comments + meeting["live_points"] + meeting["notes"]
+        return {"answers": answers, "comments": comments, "rows": rows, **meeting}
 
     def rows(self, *, safe: bool = True) -> Iterator[list[str]]:
         """The data rows in column order; `safe` makes formula-like cells inert (CSV, XLSX), JSON keeps them."""
         self.row_count = 0
         if self.shape == "long":
-            source = _long_rows(self.answers, self.profile, self.comments, safe=safe)
+            source = _long_rows(
+                self.answers,
+                self.profile,
+                self.comments,
+                safe=safe,
+                live_points=self.live_points,
+                notes=self.notes,
+            )
         elif self.shape == "comments":
             source = self._sheet_rows(safe=safe)
         else:

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
@@ -21,6 +21,7 @@ from feedback.models import (
     Participant,
     Response,
 )
+from feedback.organising import calendar
 from feedback.organising.invitees import Invitee
 
 
@@ -56,7 +57,13 @@ def send_invitation(*, participant: Participant, by: Any = None) -> None:
     with translation.override(participant.language or settings.LANGUAGE_CODE):
         body = render_to_string("feedback/email/invitation.txt", context)
         subject = _("Invitation: %(title)s") % {"title": participant.consultation.title}
-    transaction.on_commit(lambda: send_mail(subject, body, None, [participant.email]))
+    message = EmailMessage(subject, body, None, [participant.email])
+    if calendar.has_meeting(participant.consultation):
+        # The meeting in the invitee's calendar: the same entry (UID) as /c/<slug>/meeting.ics.
+        message.attach(
+            "meeting.ics", calendar.meeting_ics(participant.consultation), calendar.ICS_CONTENT_TYPE
+        )
+    transaction.on_commit(message.send)
 
 
 @transaction.atomic

@@ -21,8 +21,10 @@ from feedback.models import (
     Comment,
     Consultation,
     ConsultationResource,
+    LivePoint,
     Participant,
     Question,
+    RapporteurNote,
     Response,
     Revision,
 )
@@ -134,7 +136,22 @@ def _erase(participants: QuerySet[Participant], *, now: datetime) -> int:
     Answer.themes.through.objects.filter(answer__in=answers).delete()
     Comment.themes.through.objects.filter(comment__in=comments).delete()
     answers.update(text="", selected=[], **no_words)
-    comments.update(text="", organiser_reply="", **no_words)
+    comments.update(
+        text="",
+        proposed_change="",
+        quote="",
+        quote_prefix="",
+        quote_suffix="",
+        organiser_reply="",
+        **no_words,
+    )
+    # What they said in the meeting: their live points, and the rapporteurs' notes of what they said.
+    live_points = LivePoint.objects.filter(participant__in=targets)
+    notes = RapporteurNote.objects.filter(participant__in=targets)
+    LivePoint.themes.through.objects.filter(livepoint__in=live_points).delete()
+    RapporteurNote.themes.through.objects.filter(rapporteurnote__in=notes).delete()
+    live_points.update(text="", **no_words)
+    notes.update(text="", **no_words)
     about = {"participant": targets, "response": responses, "answer": answers, "comment": comments}
 
     def keys(items: QuerySet) -> QuerySet:

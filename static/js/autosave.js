@@ -20,7 +20,8 @@
 
   const setUp = (form) => {
   const data = form.dataset;
-  const FIELD_NAME = new RegExp(data.autosaveFields || "^q\\d+$");
+  // The guiding questions' fields by default; comment forms and the meeting's live points name theirs.
+  const FIELD_NAME = new RegExp(data.autosaveFields || data.fieldPattern || "^q\\d+$");
   const whole = Boolean(data.autosaveWhole);
   let url = data.autosaveUrl;
   let storageKey = data.storageKey || "";

@@ -79,7 +79,7 @@ def migration_data(transactional_db: None) -> None:
     """Put back what data migrations create (roles, the default code book): each browser test's flush empties it."""
     from django.apps import apps
 
-    for name in ("0006_roles", "0007_toolkit_codebook"):
+    for name in ("0006_roles", "0007_toolkit_codebook", "0025_meeting_roles"):
         migration = importlib.import_module(f"feedback.migrations.{name}")
         forwards = next(op.code for op in migration.Migration.operations)
         forwards(apps, None)

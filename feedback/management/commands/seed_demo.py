@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from feedback import demo_translations
 from feedback.models import (
+    AgendaItem,
     Codebook,
     Consultation,
     ConsultationResource,
@@ -353,6 +354,7 @@ class Command(BaseCommand):
             self.load_resources(consultation)
             self.load_questions(consultation)
             self.load_translations(consultation)
+            self.load_agenda(consultation)
             participants = self.load_participants(consultation)
             urls = [invitations.issue_invite(participant=p) for p in participants]
             password = self.load_organiser()
@@ -390,6 +392,8 @@ class Command(BaseCommand):
                 "for four weeks.",
                 "confidentiality": "INTERPOL For official use only",
                 "contact_email": "toolkit-consultation@example.org",
+                # A placeholder: the organisers paste the real Teams, Zoom or Webex link.
+                "join_url": "https://meeting.example.org/join/tech-providers-2022",
                 "is_published": True,
                 # Loaded by migration 0007: the Toolkit's principles as the code book for the series.
                 "codebook": Codebook.objects.filter(name=TOOLKIT_CODEBOOK).first(),
@@ -424,6 +428,27 @@ class Command(BaseCommand):
                 consultation=consultation,
                 number=number,
                 defaults={"text": text, "kind": Question.Kind.LONG_TEXT, "is_required": number == 1},
+            )
+
+    def load_agenda(self, consultation: Consultation) -> None:
+        """The concept note's 90 minutes: the Toolkit presented, individual feedback, then a group discussion
+        framed by the five guiding questions."""
+        items = [
+            ("Welcome and introductions", 5, None),
+            ("Presentation of the Toolkit and its resources", 20, None),
+            ("Individual feedback from participants", 20, None),
+            *((f"Group discussion: guiding question {number}", 8, number) for number in range(1, 6)),
+            ("Closing and next steps", 5, None),
+        ]
+        for position, (title, minutes, number) in enumerate(items, start=1):
+            AgendaItem.objects.update_or_create(
+                consultation=consultation,
+                position=position,
+                defaults={
+                    "title": title,
+                    "planned_minutes": minutes,
+                    "question": consultation.questions.get(number=number) if number else None,
+                },
             )
 
     def load_translations(self, consultation: Consultation) -> None:
