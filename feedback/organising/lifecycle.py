@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Count, Q, QuerySet, Value
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from feedback.models import (
     ConsultationResource,
     Participant,
     Question,
+    ResourceVersion,
     Response,
     Revision,
 )
@@ -74,9 +75,17 @@ def duplicate_consultation(*, consultation: Consultation, by: Any) -> Consultati
             copy._state.adding = True
     else:
         raise IntegrityError("no free slug for the copy")
+    # The next round reads the newest version of each resource, whichever version this one used.
+    newest = (
+        ResourceVersion.objects.filter(resource=OuterRef("resource_id")).order_by("-number").values("pk")[:1]
+    )
     ConsultationResource.objects.bulk_create(
-        ConsultationResource(consultation=copy, resource_id=link.resource_id, position=link.position)
-        for link in ConsultationResource.objects.filter(consultation_id=original_pk)
+        ConsultationResource(
+            consultation=copy, resource_id=link.resource_id, position=link.position, version_id=link.newest
+        )
+        for link in ConsultationResource.objects.filter(consultation_id=original_pk).annotate(
+            newest=Subquery(newest)
+        )
     )
     questions = list(Question.objects.filter(consultation_id=original_pk).order_by("number"))
     originals = [question.pk for question in questions]
@@ -134,7 +143,7 @@ def _erase(participants: QuerySet[Participant], *, now: datetime) -> int:
     Answer.themes.through.objects.filter(answer__in=answers).delete()
     Comment.themes.through.objects.filter(comment__in=comments).delete()
     answers.update(text="", selected=[], **no_words)
-    comments.update(text="", organiser_reply="", **no_words)
+    comments.update(text="", organiser_reply="", satisfaction_note="", **no_words)
     about = {"participant": targets, "response": responses, "answer": answers, "comment": comments}
 
     def keys(items: QuerySet) -> QuerySet:
