@@ -372,6 +372,10 @@ class ConsultationResource(models.Model):
         verbose_name=_("version"),
         help_text=_("The version participants read and comment on; empty for the newest."),
     )
+    # Set when the organisers publish their responses to the comments on this resource; each participant then
+    # reads what became of their comments and may say whether a response satisfies them until the deadline.
+    responses_published_at = models.DateTimeField(_("responses published at"), null=True, blank=True)
+    responses_deadline = models.DateTimeField(_("feedback on responses closes at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("resource under consultation")
@@ -383,6 +387,16 @@ class ConsultationResource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consultation} / {self.resource}"
+
+    @property
+    def has_published_responses(self) -> bool:
+        return self.responses_published_at is not None
+
+    def takes_satisfaction(self, now: datetime | None = None) -> bool:
+        """Whether participants may still say if a response satisfies them."""
+        if self.responses_published_at is None:
+            return False
+        return self.responses_deadline is None or (now or timezone.now()) < self.responses_deadline
 
 
 class Question(models.Model):
@@ -855,6 +869,7 @@ class Answer(Moderated):
 
 
 COMMENT_MAX_LENGTH = 5000
+SATISFACTION_NOTE_MAX_LENGTH = 2000
 QUOTE_MAX_LENGTH = 2000
 
 # Matches text with a character that is not whitespace as Python's str.isspace() sees it, which is what is_empty
@@ -928,6 +943,10 @@ class Comment(Moderated):
         NOT_ACCEPTED = "not_accepted", _("Not accepted")
         NOTED = "noted", _("Noted")
 
+    class Satisfaction(models.TextChoices):
+        SATISFIED = "satisfied", _("Satisfied")
+        NOT_SATISFIED = "not_satisfied", _("Not satisfied")
+
     response = models.ForeignKey(
         Response, on_delete=models.PROTECT, related_name="comments", verbose_name=_("response")
     )
@@ -966,6 +985,23 @@ class Comment(Moderated):
     proposed_change = models.TextField(_("proposed change"), blank=True, max_length=COMMENT_MAX_LENGTH)
     disposition = models.CharField(_("disposition"), max_length=20, choices=Disposition.choices, blank=True)
     organiser_reply = models.TextField(_("organisers' reply"), blank=True)
+    # The paragraphs of a later version of the resource that address the comment, each with its redline
+    # (organising/responses.py links them, checking they are of a later version of the same resource).
+    addressed_in = models.ManyToManyField(
+        ResourceParagraph,
+        through="CommentChange",
+        blank=True,
+        related_name="addressing_comments",
+        verbose_name=_("addressed in"),
+    )
+    # The participant's word on the organisers' response, once the responses are published.
+    satisfaction = models.CharField(
+        _("participant's view of the response"), max_length=16, choices=Satisfaction.choices, blank=True
+    )
+    satisfaction_note = models.TextField(
+        _("participant's note on the response"), blank=True, max_length=SATISFACTION_NOTE_MAX_LENGTH
+    )
+    satisfaction_at = models.DateTimeField(_("view of the response given at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -997,6 +1033,10 @@ class Comment(Moderated):
             models.CheckConstraint(
                 condition=Q(disposition__in=["", "accepted", "partly_accepted", "not_accepted", "noted"]),
                 name="comment_disposition_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(satisfaction__in=["", "satisfied", "not_satisfied"]),
+                name="comment_satisfaction_valid",
             ),
         ]
 
@@ -1034,6 +1074,132 @@ class Comment(Moderated):
         if self.paragraph_id is not None:
             return self.paragraph.label
         return str(self.section)
+
+
+class CommentPlacement(models.Model):
+    """Where a comment on an earlier version of a draft landed in a later one, found again when that version was
+    imported (organising/anchoring.py). The comment's own anchor never changes: it stays on the words it was
+    about; this says where those words are now, or that they are gone (orphaned)."""
+
+    class Status(models.TextChoices):
+        EXACT = "exact", _("Found exactly")
+        APPROXIMATE = "approximate", _("Found approximately")
+        ORPHANED = "orphaned", _("Not found (orphaned)")
+
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, related_name="placements", verbose_name=_("comment")
+    )
+    version = models.ForeignKey(
+        ResourceVersion, on_delete=models.CASCADE, related_name="placements", verbose_name=_("version")
+    )
+    section = models.ForeignKey(
+        ResourceSection,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("section"),
+    )
+    paragraph = models.ForeignKey(
+        ResourceParagraph,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="placements",
+        verbose_name=_("paragraph"),
+    )
+    status = models.CharField(_("found"), max_length=12, choices=Status.choices)
+    # How sure an approximate placement is, from 0 to 1; 1 for exact, 0 for orphaned.
+    score = models.FloatField(_("likeness"), default=0.0)
+    start = models.PositiveIntegerField(_("passage starts at"), null=True, blank=True)
+    end = models.PositiveIntegerField(_("passage ends at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("comment placement")
+        verbose_name_plural = _("comment placements")
+        ordering = ["version", "comment"]
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "version"], name="placement_unique_per_version"),
+            models.CheckConstraint(
+                condition=Q(status__in=["exact", "approximate", "orphaned"]), name="placement_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="orphaned") | Q(section__isnull=True, paragraph__isnull=True),
+                name="placement_orphan_has_no_place",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.comment_id} in v{self.version_id}: {self.status}"
+
+    @property
+    def label(self) -> str:
+        """Where the comment is in the later version: "3.2 ¶4", the section, or nothing when orphaned."""
+        if self.paragraph_id is not None:
+            return self.paragraph.label
+        if self.section_id is not None:
+            return str(self.section)
+        return ""
+
+
+class CommentChange(models.Model):
+    """A paragraph of a later version that addresses a comment, with the redline from the version commented on
+    to it as the organiser saw it when linking: ops of ("equal" | "delete" | "insert", text)."""
+
+    class Kind(models.TextChoices):
+        ADDED = "added", _("Added")
+        CHANGED = "changed", _("Changed")
+        MOVED = "moved", _("Moved")
+        SAME = "same", _("Unchanged")
+
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, related_name="changes", verbose_name=_("comment")
+    )
+    paragraph = models.ForeignKey(
+        ResourceParagraph, on_delete=models.CASCADE, related_name="+", verbose_name=_("paragraph")
+    )
+    kind = models.CharField(_("change"), max_length=10, choices=Kind.choices)
+    redline = models.JSONField(_("redline"), default=list, blank=True)
+    linked_at = models.DateTimeField(_("linked at"), default=timezone.now)
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("linked by"),
+    )
+
+    class Meta:
+        verbose_name = _("change addressing a comment")
+        verbose_name_plural = _("changes addressing comments")
+        ordering = [
+            "comment",
+            "paragraph__section__version__number",
+            "paragraph__section__position",
+            "paragraph__number",
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "paragraph"], name="comment_change_unique"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["added", "changed", "moved", "same"]), name="comment_change_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """ "v2, 3.2 ¶4" (select_related paragraph__section__version)."""
+        return f"v{self.paragraph.section.version.number}, {self.paragraph.label}"
+
+    def redline_text(self) -> str:
+        """The redline as plain text for sheets and CSV: [-deleted-] and {+inserted+}."""
+        if not self.redline:
+            return self.paragraph.text
+        marks = {"delete": "[-{}-]", "insert": "{{+{}+}}", "equal": "{}"}
+        return "".join(marks.get(op, "{}").format(text) for op, text in self.redline)
 
 
 class Revision(models.Model):
@@ -1135,6 +1301,9 @@ class AuditEvent(models.Model):
         COMMENTS = "comments", _("Comments entered for a participant")
         MEETING = "meeting", _("Meeting console")
         ATTENDANCE = "attendance", _("Attendance")
+        LINK = "link", _("Disposition linked to a change")
+        RESPONSES = "responses", _("Responses published")
+        SATISFACTION = "satisfaction", _("Participant's view of a response")
 
     at = models.DateTimeField(_("at"), default=timezone.now)
     actor = models.ForeignKey(

@@ -3,7 +3,7 @@ from django.urls import path
 from feedback.analysis import views as analysis
 from feedback.meeting import console as meeting_console
 from feedback.meeting import views as meeting
-from feedback.participation import sheet, views
+from feedback.participation import responses, sheet, views
 
 app_name = "feedback"
 
@@ -37,6 +37,17 @@ urlpatterns = [
     path("c/<slug:slug>/receipt/", views.receipt, name="receipt"),
     path("c/<slug:slug>/sign-out/", views.sign_out, name="sign-out"),
     path("c/<slug:slug>/insights/", views.participant_insights, name="participant-insights"),
+    path("c/<slug:slug>/responses/", responses.responses_page, name="responses"),
+    path(
+        "c/<slug:slug>/responses/<int:comment_id>/satisfied/",
+        responses.mark_satisfied,
+        name="response-satisfied",
+    ),
+    path(
+        "c/<slug:slug>/responses/<int:comment_id>/not-satisfied/",
+        responses.mark_not_satisfied,
+        name="response-not-satisfied",
+    ),
     path("analysis/", analysis.analysis_index, name="analysis"),
     # Before analysis/<slug>/, so that "compare" is never taken for a consultation's slug.
     path("analysis/compare/", analysis.compare, name="compare"),

@@ -145,6 +145,7 @@ def test_organiser_downloads_the_comment_sheet_as_xlsx_one_row_per_comment(
             "",
             "",
             "",
+            "",  # addressed_in: not linked to a change
         ],
         [
             "Alice Martin",
@@ -159,6 +160,7 @@ def test_organiser_downloads_the_comment_sheet_as_xlsx_one_row_per_comment(
             "",
             "",
             "",
+            "",  # addressed_in: not linked to a change
         ],
         [
             "Alice Martin",
@@ -173,6 +175,7 @@ def test_organiser_downloads_the_comment_sheet_as_xlsx_one_row_per_comment(
             "every automated decision with legal effect",
             "Narrowed to decisions with legal or similar effect.",
             "partly_accepted",
+            "",  # addressed_in: not linked to a change
         ],
     ]
     event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
@@ -493,9 +496,9 @@ def test_the_resolution_report_shows_anchor_quote_type_and_proposed_change(
 
     assert "3.2 ¶4" in page and "“every automated decision”" in page
     assert "Technical" in page and "every automated decision with legal effect" in page
-    assert rows[0][-4:] == ["version", "quote", "comment_type", "proposed_change"]
+    assert rows[0][-5:-1] == ["version", "quote", "comment_type", "proposed_change"]
     assert ["1", "every automated decision", "te", "every automated decision with legal effect"] in [
-        row[-4:] for row in rows
+        row[-5:-1] for row in rows
     ]
 
 

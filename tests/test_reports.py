@@ -273,6 +273,7 @@ def test_resolution_csv_parses_and_neutralises_formulas(olga_client, consultatio
         "",
         "ge",
         "",
+        "",
     ] in rows
     assert any(row[2] == "Hidden" and row[5] == "[hidden by moderator]" for row in rows)
 

@@ -134,6 +134,14 @@ SITE_CASES = [
     ("feedback:participant-insights", {"slug": "own"}, "get", expect(404, alice=200)),
     # Not published for carol's consultation.
     ("feedback:participant-insights", {"slug": "other"}, "get", expect(404)),
+    # The responses to comments: published for alice's consultation only; one's own comments only (alice has
+    # submitted by then, earlier in the walk).
+    ("feedback:responses", {"slug": "own"}, "get", expect(404, alice=200)),
+    ("feedback:responses", {"slug": "other"}, "get", expect(404)),
+    ("feedback:response-satisfied", {"slug": "own", "comment_id": "comment"}, "get", expect(405)),
+    ("feedback:response-satisfied", {"slug": "own", "comment_id": "comment"}, "post", expect(404, alice=302)),
+    ("feedback:response-not-satisfied", {"slug": "own", "comment_id": "comment"}, "get", expect(405)),
+    ("feedback:response-not-satisfied", {"slug": "other", "comment_id": "comment"}, "post", expect(404)),
     ("feedback:analysis", {}, "get", for_readers(200)),
     ("feedback:compare", {}, "get", for_readers(200)),
     ("feedback:analysis-dashboard", {"slug": "own"}, "get", for_readers(200)),
@@ -315,6 +323,17 @@ ADMIN_CUSTOM = [
         {"object_id": "consultation"},
         expect(403, **SIGNED_OUT, olga=302),
     ),
+    # The redline between versions: whoever may view resources; publishing responses needs dispose_comment.
+    (
+        "admin:feedback_resource_compare",
+        {"object_id": "resource"},
+        expect(404, **SIGNED_OUT, olga=200, mona=200, ann=200),
+    ),
+    (
+        "admin:feedback_consultation_publish_responses",
+        {"object_id": "consultation"},
+        expect(403, **SIGNED_OUT, olga=200),
+    ),
     ("admin:feedback_participant_import", {}, expect(403, **SIGNED_OUT, olga=200)),
     ("admin:feedback_participant_import_confirm", {}, expect(403, **SIGNED_OUT, olga=302)),
     ("admin:feedback_answer_redact", {"object_id": "answer"}, expect(403, **SIGNED_OUT, olga=200, mona=200)),
@@ -405,6 +424,9 @@ def world(consultation, other_consultation, resource, questions, alice, bob, car
     ConsultationResource.objects.create(consultation=other_consultation, resource=other_resource, position=1)
     consultation.insights_published_at = timezone.now()
     consultation.save()
+    ConsultationResource.objects.filter(consultation=consultation).update(
+        responses_published_at=timezone.now()
+    )
     alice_answer = answer(alice, questions[0], "Alice's answer")
     answer(bob, questions[0], "Bob's answer")
     comment = Comment.objects.create(response=alice.response, resource=resource, text="Alice's comment")

@@ -23,6 +23,7 @@ from django.utils.translation import ngettext, ngettext_lazy
 from feedback.admin.common import EXCERPT_CHARS, record_form_change
 from feedback.admin.exports import ExportPermissions, export_response
 from feedback.admin.forms import RedactionForm, ThemeChoiceForm
+from feedback.admin.responses import CommentChangeForm, CommentChanges, OrphanedFilter
 from feedback.exports.columns import COMMENT_TYPE_CODES
 from feedback.exports.shapes import anchor_label
 from feedback.models import (
@@ -527,7 +528,7 @@ class AnswerAdmin(ModerationQueue):
 
 
 @admin.register(Comment)
-class CommentAdmin(ModerationQueue):
+class CommentAdmin(CommentChanges, ModerationQueue):
     """The comment queue: moderation as for answers, plus how the organisers dealt with each comment."""
 
     list_display = [
@@ -548,6 +549,7 @@ class CommentAdmin(ModerationQueue):
         "response__participant__consultation",
         "resource",
         VersionFilter,
+        OrphanedFilter,
         "kind",
         ThemeFilter,
         "disposition",
@@ -576,11 +578,15 @@ class CommentAdmin(ModerationQueue):
         "redaction",
         "disposition",
         "organiser_reply",
+        "placements",
+        "addressed_by",
+        "linked_changes",
         "moderated_by",
         "moderated_at",
         "created_at",
         "updated_at",
     ]
+    form = CommentChangeForm
     # Organisers never rewrite a participant's words; they moderate, annotate and reply to them.
     readonly_fields = [
         "resource",
@@ -591,6 +597,8 @@ class CommentAdmin(ModerationQueue):
         "text",
         "proposed_change",
         "redaction",
+        "placements",
+        "linked_changes",
         "moderated_by",
         "moderated_at",
         "created_at",
@@ -660,6 +668,9 @@ class CommentAdmin(ModerationQueue):
             fields += ["disposition", "organiser_reply"]
         return fields
 
+    def get_form(self, request: HttpRequest, obj: Comment | None = None, **kwargs: object):
+        return self.comment_form_for(super().get_form(request, obj, **kwargs), request, obj)
+
     def save_model(self, request: HttpRequest, obj: Comment, form: forms.ModelForm, change: bool) -> None:
         # Save only the organisers' fields, so a participant's edit made while the form was open is kept.
         changed = [
@@ -684,6 +695,7 @@ class CommentAdmin(ModerationQueue):
             moderation.moderate_comments(
                 comments=Comment.objects.filter(pk=obj.pk), status=obj.status, by=request.user
             )
+        self.save_changes(request, form)
 
     def moderate_items(self, queryset: QuerySet, *, status: str, by: Any) -> int:
         return moderation.moderate_comments(comments=queryset, status=status, by=by)

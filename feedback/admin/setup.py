@@ -21,6 +21,7 @@ from feedback.admin.common import EXCERPT_CHARS, in_every_language
 from feedback.admin.drafts import ConsultationDraftImport, ResourceDraftImport
 from feedback.admin.exports import ConsultationExportPage
 from feedback.admin.forms import ResourceForm
+from feedback.admin.responses import ConsultationResponses, ResourceCompare
 from feedback.admin.sheets import ConsultationCommentSheet
 from feedback.models import (
     Answer,
@@ -59,7 +60,11 @@ class QuestionInline(TranslationTabularInline):
 
 @admin.register(Consultation)
 class ConsultationAdmin(
-    ConsultationDraftImport, ConsultationCommentSheet, ConsultationExportPage, TranslationAdmin
+    ConsultationResponses,
+    ConsultationDraftImport,
+    ConsultationCommentSheet,
+    ConsultationExportPage,
+    TranslationAdmin,
 ):
     list_display = [
         "title",
@@ -122,7 +127,7 @@ class ConsultationAdmin(
     actions = ["duplicate", "export_answers_csv", "export_pseudonymised_csv"]
 
     def get_urls(self) -> list:
-        return [*self.draft_urls(), *self.comment_sheet_urls(), *super().get_urls()]
+        return [*self.draft_urls(), *self.comment_sheet_urls(), *self.responses_urls(), *super().get_urls()]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Consultation]:
         return (
@@ -216,7 +221,7 @@ class ResourceSectionInline(TranslationStackedInline):
 
 
 @admin.register(Resource)
-class ResourceAdmin(ResourceDraftImport, TranslationAdmin):
+class ResourceAdmin(ResourceCompare, ResourceDraftImport, TranslationAdmin):
     list_display = ["title", "category", "version_label", "newest_version", "section_count"]
     list_filter = ["category"]
     search_fields = in_every_language("title", "summary")
@@ -226,7 +231,7 @@ class ResourceAdmin(ResourceDraftImport, TranslationAdmin):
     inlines = [ResourceSectionInline]
 
     def get_urls(self) -> list:
-        return [*self.draft_urls(), *super().get_urls()]
+        return [*self.draft_urls(), *self.compare_urls(), *super().get_urls()]
 
     def get_formset_kwargs(
         self, request: HttpRequest, obj: Resource, inline: admin.options.InlineModelAdmin, prefix: str

@@ -21,16 +21,18 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy
 
 from feedback.exports.columns import COMMENT_TYPE_CODES, HIDDEN_MARKER, formula_safe
+from feedback.exports.shapes import addressed_in_text
 from feedback.models import (
     Answer,
     Comment,
+    CommentChange,
     Consultation,
     Participant,
     Question,
@@ -275,6 +277,9 @@ def resolution_comments(consultation: Consultation, resource: Resource) -> Query
         .submitted()
         .non_empty()
         .select_related("section", "version", "paragraph__section", "response__participant")
+        .prefetch_related(
+            Prefetch("changes", queryset=CommentChange.objects.select_related("paragraph__section__version"))
+        )
         .order_by(
             "resource_id",
             "version__number",
@@ -297,6 +302,7 @@ RESOLUTION_COLUMNS = [
     "quote",
     "comment_type",
     "proposed_change",
+    "addressed_in",
 ]
 
 
@@ -326,6 +332,7 @@ def resolution_rows(comments: Iterable[Comment]) -> Iterator[list[str]]:
             comment.quote,
             COMMENT_TYPE_CODES.get(comment.kind, comment.kind),
             resolution_change(comment),
+            addressed_in_text(comment),
         ]
 
 

@@ -50,6 +50,9 @@ SHEET_COLUMNS = [
     "proposed_change",
     "observations",
     "disposition",
+    # Appended: the paragraphs of later versions that address the comment, each with its redline as text
+    # ("v2, 3.2 ¶4: [-old-]{+new+}"); a sheet read back in ignores it.
+    "addressed_in",
 ]
 
 

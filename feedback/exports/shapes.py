@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from feedback.exports.columns import (
     COMMENT_TYPE_CODES,
@@ -54,6 +54,7 @@ from feedback.models import (
     NOT_BLANK_RE,
     Answer,
     Comment,
+    CommentChange,
     Consultation,
     LivePoint,
     Participant,
@@ -247,19 +248,30 @@ def sheet_cells(comment: Comment, *, profile: str) -> list[str]:
         _proposed_change(comment, profile),
         comment.organiser_reply,
         comment.disposition,
+        addressed_in_text(comment),
     ]
+
+
+def addressed_in_text(comment: Comment) -> str:
+    """ "v2, 3.2 ¶4: redline" for each paragraph that addresses the comment (prefetch `changes`)."""
+    return "\n".join(f"{change.label}: {change.redline_text()}" for change in comment.changes.all())
 
 
 def in_sheet_order(comments: QuerySet[Comment]) -> QuerySet[Comment]:
     """Comments as the sheet lists them: by resource, then where in it (as the draft reads), oldest first."""
-    return comments.select_related(*COMMENT_EXPORT_RELATED).order_by(
-        "resource__title_en",
-        "resource_id",
-        "version__number",
-        F("section__position").asc(nulls_first=True),
-        F("paragraph__number").asc(nulls_first=True),
-        F("quote_start").asc(nulls_first=True),
-        "id",
+    changes = CommentChange.objects.select_related("paragraph__section__version")
+    return (
+        comments.select_related(*COMMENT_EXPORT_RELATED)
+        .prefetch_related(Prefetch("changes", queryset=changes))
+        .order_by(
+            "resource__title_en",
+            "resource_id",
+            "version__number",
+            F("section__position").asc(nulls_first=True),
+            F("paragraph__number").asc(nulls_first=True),
+            F("quote_start").asc(nulls_first=True),
+            "id",
+        )
     )
 
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Count, Q, QuerySet, Value
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from feedback.models import (
     Participant,
     Question,
     RapporteurNote,
+    ResourceVersion,
     Response,
     Revision,
 )
@@ -76,9 +77,17 @@ def duplicate_consultation(*, consultation: Consultation, by: Any) -> Consultati
             copy._state.adding = True
     else:
         raise IntegrityError("no free slug for the copy")
+    # The next round reads the newest version of each resource, whichever version this one used.
+    newest = (
+        ResourceVersion.objects.filter(resource=OuterRef("resource_id")).order_by("-number").values("pk")[:1]
+    )
     ConsultationResource.objects.bulk_create(
-        ConsultationResource(consultation=copy, resource_id=link.resource_id, position=link.position)
-        for link in ConsultationResource.objects.filter(consultation_id=original_pk)
+        ConsultationResource(
+            consultation=copy, resource_id=link.resource_id, position=link.position, version_id=link.newest
+        )
+        for link in ConsultationResource.objects.filter(consultation_id=original_pk).annotate(
+            newest=Subquery(newest)
+        )
     )
     questions = list(Question.objects.filter(consultation_id=original_pk).order_by("number"))
     originals = [question.pk for question in questions]
@@ -143,6 +152,7 @@ def _erase(participants: QuerySet[Participant], *, now: datetime) -> int:
         quote_prefix="",
         quote_suffix="",
         organiser_reply="",
+        satisfaction_note="",
         **no_words,
     )
     # What they said in the meeting: their live points, and the rapporteurs' notes of what they said.

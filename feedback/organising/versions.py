@@ -1,18 +1,22 @@
 """Storing an imported draft: a new resource, a new text for a version nobody has commented on yet, or a new
 version of a resource whose comments are then placed again in the new text (organising/anchoring.py)."""
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from feedback import audit
 from feedback.models import (
     AuditEvent,
     Comment,
+    CommentPlacement,
     Consultation,
     ConsultationResource,
     Resource,
@@ -92,6 +96,7 @@ def import_version(*, resource: Resource, draft: Draft, source_name: str, by: An
     )
     sections, paragraphs = _store_text(version, draft)
     placements = _place_comments(latest, version) if latest else {}
+    _store_placements(version, placements)
     _record(by, None, version, source_name, replaced=False, paragraphs=paragraphs)
     return Stored(resource, version, False, sections, paragraphs, placements)
 
@@ -178,6 +183,29 @@ def _place_comments(previous: ResourceVersion, version: ResourceVersion) -> dict
     return anchoring.reanchor_all(anchors, paragraphs_of(version)) if anchors else {}
 
 
+def _store_placements(version: ResourceVersion, placements: dict[int, anchoring.Placement]) -> None:
+    """Keep where each comment landed in the new version; the comments' own anchors stay as they were."""
+    sections = {section.label: section.pk for section in version.sections.only("pk", "number", "position")}
+    CommentPlacement.objects.bulk_create(
+        (
+            CommentPlacement(
+                comment_id=comment_id,
+                version=version,
+                section_id=sections.get(placement.section)
+                if placement.status != anchoring.ORPHANED
+                else None,
+                paragraph_id=placement.paragraph.key if placement.paragraph is not None else None,
+                status=placement.status,
+                score=placement.score,
+                start=placement.start,
+                end=placement.end,
+            )
+            for comment_id, placement in placements.items()
+        ),
+        batch_size=1000,
+    )
+
+
 def _record(
     by: Any,
     consultation: Consultation | None,
@@ -195,3 +223,61 @@ def _record(
         count=paragraphs,
         details={"file": source, "version": version.number, "replaced": replaced},
     )
+
+
+# The redline between two versions, for the organisers' comparison page and for linking comments to changes
+
+
+@dataclass
+class SectionRedline:
+    """One section of the comparison, under its number in the newer version."""
+
+    label: str
+    heading: str
+    changes: list[anchoring.Change]
+
+    def count(self, kind: str) -> int:
+        return sum(1 for change in self.changes if change.kind == kind)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(change.kind != "same" for change in self.changes)
+
+
+def compare_versions(old: ResourceVersion, new: ResourceVersion) -> list[SectionRedline]:
+    """Every section's added, removed, changed, moved and unchanged paragraphs, in the newer version's order."""
+    headings = {section.label: section.heading for section in old.sections.all()}
+    headings.update((section.label, section.heading) for section in new.sections.all())
+    groups = anchoring.redline_by_section(paragraphs_of(old), paragraphs_of(new))
+    return [SectionRedline(label, headings.get(label, ""), changes) for label, changes in groups.items()]
+
+
+def changes_by_paragraph(old: ResourceVersion, new: ResourceVersion) -> dict[int, anchoring.Change]:
+    """The redline of each paragraph of `new` (by id) from `old`."""
+    return {
+        change.new.key: change
+        for change in anchoring.redline(paragraphs_of(old), paragraphs_of(new))
+        if change.new is not None
+    }
+
+
+def redline_html(ops: Iterable[Sequence[str]]) -> SafeString:
+    """Word-level ops as HTML: deletions in <del> and insertions in <ins> (struck through and underlined by the
+    style sheets, not only coloured), each announced to screen readers ("[deleted: …]", "[inserted: …]")."""
+    marks = {"delete": ("del", _("deleted:")), "insert": ("ins", _("inserted:"))}
+    parts = []
+    for op, text in ops:
+        if op in marks:
+            tag, spoken = marks[op]
+            parts.append(
+                format_html(
+                    '<{}><span class="visually-hidden">[{} </span>{}<span class="visually-hidden">]</span></{}>',
+                    tag,
+                    spoken,
+                    text,
+                    tag,
+                )
+            )
+        else:
+            parts.append(format_html("{}", text))
+    return format_html_join("", "{}", ((part,) for part in parts))

@@ -66,5 +66,11 @@ def page_context(participant: Participant, **extra: object) -> dict[str, object]
         "participant": participant,
         "consultation": consultation,
         "closed_message": closed_message(consultation),
+        # Called by the navigation only (one query): whether the responses to comments are published.
+        "has_responses": lambda: has_published_responses(consultation),
         **extra,
     }
+
+
+def has_published_responses(consultation: Consultation) -> bool:
+    return consultation.resource_links.filter(responses_published_at__isnull=False).exists()
