@@ -137,7 +137,7 @@ def live_autosave(request: HttpRequest, slug: str) -> JsonResponse:
             participant=participant, agenda_item=item, text=text, language=i18n.answer_language(participant)
         )
     except services.MeetingNotLive:
-        return _error(_("The meeting is not on: points can be written while it runs."), 409)
+        return _error(_("The meeting is not running: points can only be written while it runs."), 409)
     now = timezone.now()
     with timezone.override(participant.consultation.tz):
         saved_at = date_format(timezone.localtime(now), "TIME_FORMAT")

@@ -196,7 +196,7 @@ class CommentForm(forms.Form):
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
-        help_text=_("The words you would put in their place, if you have a wording in mind."),
+        help_text=_("The wording you would put instead of the passage, if you have one in mind."),
     )
 
     def clean_kind(self) -> str:

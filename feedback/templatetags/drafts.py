@@ -56,7 +56,7 @@ def labels(language: str | None) -> dict[str, str]:
         "text": escape(_("Your comment")),
         "text-help": escape(_("Up to 5,000 characters. Only you and the organisers can read it.")),
         "proposed": escape(_("Proposed change (optional)")),
-        "proposed-help": escape(_("The words you would put in their place, if you have a wording in mind.")),
+        "proposed-help": escape(_("The wording you would put instead of the passage, if you have one in mind.")),
     }
 
 

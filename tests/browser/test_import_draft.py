@@ -131,6 +131,7 @@ def test_an_organiser_imports_a_docx_with_a_preview_then_downloads_the_comment_s
         "every automated decision with legal effect",
         "Narrowed to decisions with legal effect.",
         "partly_accepted",
+        "",  # addressed_in: not linked to a later version
     ]
     # The sheet as a reader opens it, for the record.
     table = "".join(
