@@ -71,8 +71,9 @@ def is_trusted_proxy(address: str) -> bool:
 
 
 def client_group(request: HttpRequest) -> str:
-    """The client as django-axes' lockout counts it: by the rate limits' address rule (an IPv6 /64 is one client)."""
-    return address_group(client_ip(request))
+    """The client as django-axes' lockout counts it: by the rate limits' address rule (an IPv6 /64 is one client).
+    axes keeps it in an IP address column, so a /64 is named by its first address."""
+    return address_group(client_ip(request)).split("/", 1)[0]
 
 
 def address_group(address: str) -> str:
