@@ -981,6 +981,9 @@ class Comment(Moderated):
     quote_suffix = models.CharField(_("text after the passage"), max_length=64, blank=True)
     quote_start = models.PositiveIntegerField(_("passage offset"), null=True, blank=True)
     kind = models.CharField(_("type of comment"), max_length=10, choices=Kind.choices, default=Kind.GENERAL)
+    # The new-comment form's own random key: an autosave and the form's post of the same new comment (which can
+    # cross on a slow connection) make one comment, not two.
+    draft_key = models.CharField(_("form key"), max_length=40, blank=True, editable=False)
     text = models.TextField(_("comment"), blank=True, max_length=COMMENT_MAX_LENGTH)
     proposed_change = models.TextField(_("proposed change"), blank=True, max_length=COMMENT_MAX_LENGTH)
     disposition = models.CharField(_("disposition"), max_length=20, choices=Disposition.choices, blank=True)
@@ -1017,6 +1020,9 @@ class Comment(Moderated):
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=["general", "technical", "editorial"]), name="comment_kind_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["response", "draft_key"], condition=~Q(draft_key=""), name="comment_draft_key_unique"
             ),
             # A paragraph is in a section, and a quoted passage is in a paragraph.
             models.CheckConstraint(

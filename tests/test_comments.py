@@ -912,6 +912,25 @@ def test_the_first_autosave_creates_the_comment_and_later_ones_edit_it(
     assert Comment.objects.get().text == "Say which law, please."
 
 
+def test_an_autosave_and_a_post_of_the_same_new_form_crossing_make_one_comment(
+    alice_client, alice, resource, section, paragraphs
+):
+    """On a slow connection the form's post can leave before its first autosave's answer came back: both name
+    the form's key, so the second edits what the first made."""
+    data = {**passage_post(section, paragraphs[0], "the law allows it", field="text"), "draft_key": "form-key-1"}
+
+    alice_client.post(f"/c/tech-providers/resources/{resource.pk}/comment/autosave/", data)
+    posted = alice_client.post(
+        f"/c/tech-providers/resources/{resource.pk}/comment/", {**data, "text": "Say which law, please."}
+    )
+
+    assert posted.status_code == 302
+    assert list(Comment.objects.values_list("text", flat=True)) == ["Say which law, please."]
+    other_form = {**data, "draft_key": "form-key-2", "text": "A second point."}
+    alice_client.post(f"/c/tech-providers/resources/{resource.pk}/comment/", other_form)
+    assert Comment.objects.count() == 2
+
+
 def test_an_empty_new_comment_autosaves_nothing(alice_client, alice, resource):
     url = f"/c/tech-providers/resources/{resource.pk}/comment/autosave/"
 

@@ -13,6 +13,7 @@ from feedback.models import (
     CommentChange,
     CommentPlacement,
     ConsultationResource,
+    Participant,
     Response,
 )
 from feedback.organising import lifecycle, responses, versions
@@ -402,6 +403,10 @@ def test_a_participant_cannot_answer_for_another_participants_comment(alice_clie
 
 
 def test_after_the_deadline_the_page_is_read_only_and_views_are_refused(alice_client, published, commented):
+    # `published` mails alice in French; this test reads her page in English.
+    Participant.objects.filter(pk=published.consultation.participants.get(email="alice@example.org").pk).update(
+        language="en"
+    )
     published.responses_deadline = timezone.now() - timedelta(minutes=1)
     published.save()
     comment = commented["approximate"]
@@ -416,6 +421,10 @@ def test_after_the_deadline_the_page_is_read_only_and_views_are_refused(alice_cl
 
 
 def test_a_note_too_long_is_refused_with_a_message_and_nothing_saved(alice_client, published, commented):
+    # `published` mails alice in French; this test reads her page in English.
+    Participant.objects.filter(pk=published.consultation.participants.get(email="alice@example.org").pk).update(
+        language="en"
+    )
     comment = commented["approximate"]
 
     page = alice_client.post(

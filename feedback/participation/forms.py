@@ -224,6 +224,7 @@ class NewCommentForm(CommentForm):
         help_text=_("The exact words of the paragraph your comment is about."),
     )
     quote_start = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    draft_key = forms.RegexField(regex=r"^[A-Za-z0-9_-]{0,40}$", required=False, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -253,9 +253,11 @@ def add_comment(
     text: str,
     proposed_change: str = "",
     language: str = "",
+    draft_key: str = "",
 ) -> Comment:
     """A new comment of the participant on the resource, a section, a paragraph or a passage in it. Several may
-    be made at the same place."""
+    be made at the same place. `draft_key` names the form it comes from: a second add from the same form (its
+    autosave and its post crossing) edits the comment the first one made."""
     if not response.participant.consultation.is_open():
         raise ConsultationClosed
     _check_comment_fields(kind=kind, text=text, proposed_change=proposed_change)
@@ -271,18 +273,33 @@ def add_comment(
         quote_suffix=quote_suffix,
         quote_start=quote_start,
     )
-    comment = Comment.objects.create(
-        response=response,
-        resource=resource,
-        version=version,
-        section=section,
-        paragraph=paragraph,
-        **anchor,
-        kind=kind,
-        text=text,
-        proposed_change=proposed_change,
-        language=recorded_language(response.participant, language),
-    )
+    if draft_key:
+        made = response.comments.filter(draft_key=draft_key).first()
+        if made is not None:
+            return edit_comment(
+                comment=made, text=text, kind=kind, proposed_change=proposed_change, language=language
+            )
+    try:
+        # A savepoint: a concurrent add from the same form (the unique draft key) becomes an edit, not an error.
+        with transaction.atomic():
+            comment = Comment.objects.create(
+                response=response,
+                resource=resource,
+                version=version,
+                section=section,
+                paragraph=paragraph,
+                **anchor,
+                kind=kind,
+                text=text,
+                proposed_change=proposed_change,
+                language=recorded_language(response.participant, language),
+                draft_key=draft_key,
+            )
+    except IntegrityError:
+        made = response.comments.get(draft_key=draft_key)
+        return edit_comment(
+            comment=made, text=text, kind=kind, proposed_change=proposed_change, language=language
+        )
     if response.is_submitted:
         # Made after submitting: on record like any later change.
         Revision.objects.create(comment=comment)

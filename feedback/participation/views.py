@@ -397,6 +397,7 @@ class NewComment:
             text=data["text"],
             proposed_change=data["proposed_change"],
             language=i18n.answer_language(participant),
+            draft_key=data.get("draft_key") or "",
         )
 
 

@@ -6,6 +6,7 @@ Django's template engine some 40,000 calls (docs/PERFORMANCE.md). Every piece of
 template's autoescaping would; tests/test_comments.py checks the markup the page relies on."""
 
 import functools
+import secrets
 from html import escape
 
 from django import template
@@ -56,7 +57,9 @@ def labels(language: str | None) -> dict[str, str]:
         "text": escape(_("Your comment")),
         "text-help": escape(_("Up to 5,000 characters. Only you and the organisers can read it.")),
         "proposed": escape(_("Proposed change (optional)")),
-        "proposed-help": escape(_("The wording you would put instead of the passage, if you have one in mind.")),
+        "proposed-help": escape(
+            _("The wording you would put instead of the passage, if you have one in mind.")
+        ),
     }
 
 
@@ -300,3 +303,9 @@ def comment_form_errors(values: dict) -> SafeString:
 @register.simple_tag
 def comment_autosave_attrs() -> SafeString:
     return mark_safe(autosave_attrs())  # noqa: S308  # nosec B308 B703
+
+
+@register.simple_tag
+def new_draft_key() -> str:
+    """A random key for one new-comment form: its autosave and its post then make one comment."""
+    return secrets.token_urlsafe(16)

@@ -348,6 +348,11 @@
     url = firstUrl;
     form.setAttribute("action", firstAction);
     storageKey = firstKey;
+    // A new comment from this form gets a key of its own (the server makes one comment per key).
+    if (form.elements.draft_key) {
+      const bytes = crypto.getRandomValues(new Uint8Array(16));
+      form.elements.draft_key.value = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    }
     states.forEach((state) => {
       clearTimeout(state.timer);
       clearTimeout(state.retryTimer);
