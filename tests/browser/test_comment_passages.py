@@ -163,7 +163,15 @@ def test_keyboard_alone_comments_on_a_paragraph_and_reaches_the_passage(page: Pa
     expect(form.locator("textarea[name=quote]")).to_be_focused()
     page.keyboard.type("as far as the purpose of the use requires")
     page.keyboard.press("Tab")
-    page.keyboard.press("ArrowRight" if draft["language"] == "en" else "ArrowLeft")
+    # The type of comment is a radio group: arrows move the choice (the other way round right to left). Press
+    # until "technical" is chosen, checking each time, so a slow machine cannot make the test race the browser.
+    technical = form.locator("input[name=kind][value=technical]")
+    expect(form.locator("input[name=kind]:checked")).to_be_focused()
+    for _ in range(3):
+        if technical.is_checked():
+            break
+        page.keyboard.press("ArrowRight" if draft["language"] == "en" else "ArrowLeft")
+    expect(technical).to_be_checked()
     page.keyboard.press("Tab")
     expect(form.locator("textarea[name=text]")).to_be_focused()
     page.keyboard.type("The purpose test needs an example.")
