@@ -429,20 +429,28 @@ class ExportFilters:
     submitted_from: date | None = None
     submitted_to: date | None = None
 
-    def _common(self, items: QuerySet[Any]) -> QuerySet[Any]:
+    def _common(
+        self,
+        items: QuerySet[Any],
+        *,
+        participant: str = "response__participant__",
+        submitted_at: str = "response__submitted_at",
+    ) -> QuerySet[Any]:
+        """The filters every kind of item shares; `participant` and `submitted_at` say where the item keeps its
+        author and its time (an answer through its response, a live point or note on itself)."""
         if self.statuses:
             items = items.filter(status__in=self.statuses)
         if self.themes:
             # A subquery rather than a join, so an item tagged with two chosen themes is still one row.
             items = items.filter(pk__in=items.model.objects.filter(themes__code__in=self.themes).values("pk"))
         if self.organisation_types:
-            items = items.filter(response__participant__organisation_type__in=self.organisation_types)
+            items = items.filter(**{f"{participant}organisation_type__in": self.organisation_types})
         if self.countries:
-            items = items.filter(response__participant__country__in=self.countries)
+            items = items.filter(**{f"{participant}country__in": self.countries})
         if self.submitted_from:
-            items = items.filter(response__submitted_at__date__gte=self.submitted_from)
+            items = items.filter(**{f"{submitted_at}__date__gte": self.submitted_from})
         if self.submitted_to:
-            items = items.filter(response__submitted_at__date__lte=self.submitted_to)
+            items = items.filter(**{f"{submitted_at}__date__lte": self.submitted_to})
         return items
 
     def answers(self, answers: QuerySet[Answer]) -> QuerySet[Answer]:
@@ -471,20 +479,9 @@ class ExportFilters:
     def _meeting(self, items: QuerySet[Any]) -> QuerySet[Any]:
         if self.resources:
             return items.none()
-        if self.statuses:
-            items = items.filter(status__in=self.statuses)
-        if self.themes:
-            items = items.filter(pk__in=items.model.objects.filter(themes__code__in=self.themes).values("pk"))
+        items = self._common(items, participant="participant__", submitted_at="created_at")
         if self.questions:
             items = items.filter(agenda_item__question__number__in=self.questions)
-        if self.organisation_types:
-            items = items.filter(participant__organisation_type__in=self.organisation_types)
-        if self.countries:
-            items = items.filter(participant__country__in=self.countries)
-        if self.submitted_from:
-            items = items.filter(created_at__date__gte=self.submitted_from)
-        if self.submitted_to:
-            items = items.filter(created_at__date__lte=self.submitted_to)
         return items
 
     def as_dict(self) -> dict[str, Any]:
