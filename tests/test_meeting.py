@@ -555,3 +555,21 @@ def test_erasing_a_participant_empties_their_live_points_and_the_notes_of_what_t
     assert list(LivePoint.objects.filter(participant=alice).values_list("text", flat=True)) == [""]
     assert list(RapporteurNote.objects.filter(participant=bob).values_list("text", flat=True)) == [""]
     assert LivePoint.objects.exclude(participant__in=[alice, bob]).filter(text="Eve live.").exists()
+
+
+def test_export_filters_apply_to_the_meetings_record_by_its_own_author_and_time(consultation, meeting_record):
+    from feedback.exports.shapes import Export, ExportFilters, live_points_for_export, notes_for_export
+
+    def texts(**filters) -> set[str]:
+        chosen = ExportFilters(**filters)
+        points = chosen.live_points(live_points_for_export(consultation))
+        notes = chosen.notes(notes_for_export(consultation))
+        return {*points.values_list("text", flat=True), *notes.values_list("text", flat=True)}
+
+    assert texts(countries=("FR",)) == {"Alice live."}
+    assert texts(organisation_types=("provider_mixed",)) == {"Bob said."}
+    assert texts(resources=(1,)) == set()
+    today = timezone.localdate()
+    assert "We will." in texts(submitted_from=today, submitted_to=today)
+    assert texts(submitted_to=today - timedelta(days=1)) == set()
+    assert Export.of(consultation, profile="pseudonymised").counts()["live_points"] == 2
