@@ -1,6 +1,7 @@
 """From comment to change: re-anchoring kept per version, the redline, comments linked to the paragraphs that
 address them, responses published to each participant who may say whether they are satisfied, and the next round."""
 
+import random
 from datetime import timedelta
 
 import pytest
@@ -16,9 +17,10 @@ from feedback.models import (
     Participant,
     Response,
 )
-from feedback.organising import lifecycle, responses, versions
+from feedback.organising import anchoring, lifecycle, responses, versions
 from feedback.organising.drafts import Block, Draft, Section
 from tests.conftest import submit
+from tests.test_anchoring import VOCABULARY, reword, sentence
 
 V1 = Draft(
     title="Toolkit",
@@ -404,9 +406,9 @@ def test_a_participant_cannot_answer_for_another_participants_comment(alice_clie
 
 def test_after_the_deadline_the_page_is_read_only_and_views_are_refused(alice_client, published, commented):
     # `published` mails alice in French; this test reads her page in English.
-    Participant.objects.filter(pk=published.consultation.participants.get(email="alice@example.org").pk).update(
-        language="en"
-    )
+    Participant.objects.filter(
+        pk=published.consultation.participants.get(email="alice@example.org").pk
+    ).update(language="en")
     published.responses_deadline = timezone.now() - timedelta(minutes=1)
     published.save()
     comment = commented["approximate"]
@@ -422,9 +424,9 @@ def test_after_the_deadline_the_page_is_read_only_and_views_are_refused(alice_cl
 
 def test_a_note_too_long_is_refused_with_a_message_and_nothing_saved(alice_client, published, commented):
     # `published` mails alice in French; this test reads her page in English.
-    Participant.objects.filter(pk=published.consultation.participants.get(email="alice@example.org").pk).update(
-        language="en"
-    )
+    Participant.objects.filter(
+        pk=published.consultation.participants.get(email="alice@example.org").pk
+    ).update(language="en")
     comment = commented["approximate"]
 
     page = alice_client.post(
@@ -453,3 +455,127 @@ def test_duplicating_a_consultation_carries_the_newest_version_of_each_resource(
 
     link = copy.resource_links.get(resource=toolkit)
     assert link.version == version_2.version
+
+
+# Placements beyond the next version: comments on version 1 are placed in version 3 too
+
+
+def generated_draft(texts: dict[str, list[str]]) -> Draft:
+    return Draft(
+        title="Generated toolkit",
+        sections=tuple(
+            Section(number, f"Section {number}", 1, tuple(Block("paragraph", text) for text in paragraphs))
+            for number, paragraphs in texts.items()
+        ),
+    )
+
+
+@pytest.fixture
+def three_versions(consultation, olga, alice, bob):
+    """A generated draft in three versions, commented on in the first two: one paragraph kept word for word,
+    one reworded a little in each version, one removed from version 3, one moved to another section in it."""
+    rng = random.Random(14)
+    v1 = {
+        s: [" ".join(sentence(rng, f"item {s}.{n}.{k}") for k in range(2)) for n in range(1, 5)]
+        for s in "123"
+    }
+    drifting = v1["2"][0]
+    v2 = {s: list(paragraphs) for s, paragraphs in v1.items()}
+    v2["2"][0] = reword(drifting, random.Random(1))
+    v3 = {s: list(paragraphs) for s, paragraphs in v2.items()}
+    v3["2"][0] = " ".join(
+        random.Random(2).choice(VOCABULARY) if n % 4 == 1 else word
+        for n, word in enumerate(v2["2"][0].split(" "))
+    )
+    del v3["3"][3]  # 3 ¶4 goes
+    v3["3"].append(v3["1"].pop(2))  # 1 ¶3 moves to the end of section 3
+    stored = versions.import_new_resource(
+        consultation=consultation, draft=generated_draft(v1), source_name="v1.md", by=olga
+    )
+    resource = stored.resource
+    kept_quote = v1["1"][1].split(" (")[0]
+    on_v1 = {
+        "kept": comment_on(alice, resource, paragraph(resource, 1, "1", 2), quote=kept_quote),
+        "drifting": comment_on(alice, resource, paragraph(resource, 1, "2", 1), text="Say who decides."),
+        "removed": comment_on(alice, resource, paragraph(resource, 1, "3", 4), text="Drop this."),
+        "moved": comment_on(alice, resource, paragraph(resource, 1, "1", 3), text="Belongs elsewhere."),
+    }
+    submit(alice)
+    versions.import_version(resource=resource, draft=generated_draft(v2), source_name="v2.md", by=olga)
+    on_v2 = comment_on(bob, resource, paragraph(resource, 2, "1", 2), quote=kept_quote, text="Agreed.")
+    submit(bob)
+    third = versions.import_version(
+        resource=resource, draft=generated_draft(v3), source_name="v3.md", by=olga
+    )
+    return resource, on_v1, on_v2, third, (v1, v3)
+
+
+def test_comments_on_the_first_version_are_placed_in_the_third(three_versions):
+    resource, on_v1, on_v2, third, _texts = three_versions
+    placed = {p.comment_id: p for p in CommentPlacement.objects.filter(version=third.version)}
+
+    assert set(placed) == {comment.pk for comment in [*on_v1.values(), on_v2]}
+    kept = placed[on_v1["kept"].pk]
+    assert kept.status == "exact" and kept.paragraph.label == "1 ¶2"
+    assert kept.paragraph.text[kept.start : kept.end] == on_v1["kept"].quote
+    moved = placed[on_v1["moved"].pk]
+    assert moved.status == "exact" and moved.paragraph.label == "3 ¶4" and moved.section.number == "3"
+    assert placed[on_v1["removed"].pk].status == "orphaned"
+    assert placed[on_v2.pk].status == "exact" and placed[on_v2.pk].paragraph.label == "1 ¶2"
+    assert third.placement_counts() == {"exact": 3, "approximate": 1, "orphaned": 1}
+
+
+def test_a_passage_reworded_in_each_version_is_found_through_the_previous_placement(three_versions):
+    resource, on_v1, _on_v2, third, (v1, v3) = three_versions
+    comment = on_v1["drifting"]
+
+    # Version 1's words alone are too far from version 3's ...
+    direct = anchoring.reanchor(versions.anchor_of(comment), versions.paragraphs_of(third.version))
+    assert direct.status == "orphaned"
+    # ... but version 2 placed the comment, and version 3 finds it from there.
+    placement = CommentPlacement.objects.get(comment=comment, version=third.version)
+    assert placement.status == "approximate" and placement.paragraph.label == "2 ¶1"
+    assert placement.paragraph.text == v3["2"][0] != v1["2"][0]
+
+
+def test_comments_orphaned_in_the_third_version_are_listed_for_the_organisers(olga_client, three_versions):
+    page = olga_client.get("/admin/feedback/comment/", {"status": "all", "orphaned_in": "3"})
+
+    assert "Orphaned in v3" in page.text
+    assert "Drop this." in page.text
+    assert "Belongs elsewhere." not in page.text
+
+
+def test_importing_the_third_version_records_how_earlier_comments_were_placed(three_versions):
+    _resource, _on_v1, _on_v2, third, _texts = three_versions
+    event = AuditEvent.objects.filter(action=AuditEvent.Action.DRAFT).latest("pk")
+
+    assert event.details["version"] == 3
+    assert event.details["placements"] == {"exact": 3, "approximate": 1, "orphaned": 1}
+
+
+def test_replacing_an_uncommented_version_places_earlier_comments_in_the_new_text(three_versions, olga):
+    resource, on_v1, _on_v2, third, (_v1, v3) = three_versions
+    v3["3"].insert(0, "A new opening paragraph of section three.")
+
+    again = versions.import_version(
+        resource=resource, draft=generated_draft(v3), source_name="v3b.md", by=olga
+    )
+
+    assert again.replaced and again.version == third.version
+    moved = CommentPlacement.objects.get(comment=on_v1["moved"], version=third.version)
+    assert moved.status == "exact" and moved.paragraph.label == "3 ¶5"
+
+
+def test_a_version_with_a_linked_change_is_never_replaced(three_versions, olga):
+    resource, on_v1, _on_v2, third, (_v1, v3) = three_versions
+    responses.link_changes(comment=on_v1["kept"], paragraphs=[paragraph(resource, 3, "1", 2)], by=olga)
+
+    again = versions.import_version(
+        resource=resource, draft=generated_draft(v3), source_name="v3b.md", by=olga
+    )
+
+    assert not again.replaced and again.version.number == 4
+    assert CommentChange.objects.filter(
+        comment=on_v1["kept"], paragraph__section__version=third.version
+    ).exists()

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from feedback import audit
 from feedback.models import (
     AuditEvent,
     Comment,
+    CommentChange,
     CommentPlacement,
     Consultation,
     ConsultationResource,
@@ -79,42 +80,65 @@ def import_new_resource(
 @transaction.atomic
 def import_version(*, resource: Resource, draft: Draft, source_name: str, by: Any) -> Stored:
     """The draft as the resource's newest text: it replaces the newest version's text while nobody has
-    commented on it, and becomes a new version otherwise (comments never lose the words they were about)."""
+    commented on it or linked a comment to it, and becomes a new version otherwise (comments never lose the
+    words they were about). The comments on every earlier version are placed in the new text."""
     # Lock the resource: two imports at once must not both make version n+1.
     Resource.objects.select_for_update().filter(pk=resource.pk).exists()
     latest = resource.versions.order_by("-number").first()
-    if latest is not None and not latest.comments.exists():
+    if latest is not None and is_replaceable(latest):
+        # The old text goes, and where earlier comments were placed in it: they are placed again below.
+        latest.placements.all().delete()
         latest.sections.all().delete()
         latest.source_name, latest.imported_by = source_name, by
         latest.save(update_fields=["source_name", "imported_by"])
         sections, paragraphs = _store_text(latest, draft)
-        _record(by, None, latest, source_name, replaced=True, paragraphs=paragraphs)
-        return Stored(resource, latest, replaced=True, sections=sections, paragraphs=paragraphs)
+        previous = resource.versions.filter(number__lt=latest.number).order_by("-number").first()
+        placements = place_earlier_comments(previous, paragraphs_of(latest)) if previous else {}
+        _store_placements(latest, placements)
+        stored = Stored(resource, latest, True, sections, paragraphs, placements)
+        placed = stored.placement_counts() if previous else None
+        _record(by, None, latest, source_name, replaced=True, paragraphs=paragraphs, placed=placed)
+        return stored
     number = latest.number + 1 if latest else 1
     version = ResourceVersion.objects.create(
         resource=resource, number=number, source_name=source_name, imported_by=by
     )
     sections, paragraphs = _store_text(version, draft)
-    placements = _place_comments(latest, version) if latest else {}
+    placements = place_earlier_comments(latest, paragraphs_of(version)) if latest else {}
     _store_placements(version, placements)
-    _record(by, None, version, source_name, replaced=False, paragraphs=paragraphs)
-    return Stored(resource, version, False, sections, paragraphs, placements)
+    stored = Stored(resource, version, False, sections, paragraphs, placements)
+    _record(
+        by,
+        None,
+        version,
+        source_name,
+        replaced=False,
+        paragraphs=paragraphs,
+        placed=stored.placement_counts(),
+    )
+    return stored
+
+
+def is_replaceable(version: ResourceVersion) -> bool:
+    """Whether a new text may replace the version's: nobody commented on it and no comment is linked to it."""
+    return (
+        not version.comments.exists()
+        and not CommentChange.objects.filter(paragraph__section__version=version).exists()
+    )
 
 
 def preview_version(*, resource: Resource, draft: Draft) -> dict[str, Any]:
     """What import_version would do with the draft, stored nothing: whether it replaces the newest text or makes
-    a new version, and then how many of the comments on the newest version it would find again, and how."""
+    a new version, and then how many of the comments on the earlier versions it would find again, and how."""
     latest = resource.versions.order_by("-number").first()
-    if latest is None or not latest.comments.exists():
+    if latest is None or is_replaceable(latest):
         return {"replaces": latest is not None, "version_number": latest.number if latest else 1}
-    comments = latest.comments.select_related("section", "paragraph")
-    anchors = {comment.pk: anchor for comment in comments if (anchor := anchor_of(comment)) is not None}
     paragraphs = [
         anchoring.Paragraph(key=(position, number), section=section.number, number=number, text=block.text)
         for position, section in enumerate(draft.sections)
         for number, block in enumerate(section.blocks, start=1)
     ]
-    placements = anchoring.reanchor_all(anchors, paragraphs) if anchors else {}
+    placements = place_earlier_comments(latest, paragraphs)
     counts = {"exact": 0, "approximate": 0, "orphaned": 0}
     for placement in placements.values():
         counts[placement.status] += 1
@@ -123,7 +147,7 @@ def preview_version(*, resource: Resource, draft: Draft) -> dict[str, Any]:
         "version_number": latest.number + 1,
         "previous_number": latest.number,
         "placement_counts": counts,
-        "whole_resource_comments": latest.comments.filter(section__isnull=True).count(),
+        "whole_resource_comments": earlier_comments(latest).filter(section__isnull=True).count(),
     }
 
 
@@ -177,10 +201,56 @@ def anchor_of(comment: Comment) -> anchoring.Anchor | None:
     )
 
 
-def _place_comments(previous: ResourceVersion, version: ResourceVersion) -> dict[int, anchoring.Placement]:
-    comments = previous.comments.select_related("section", "paragraph")
+def earlier_comments(previous: ResourceVersion) -> QuerySet[Comment]:
+    """The comments on `previous` and on every version before it: all are placed in the version that follows."""
+    return Comment.objects.filter(resource_id=previous.resource_id, version__number__lte=previous.number)
+
+
+def placed_anchor(placement: CommentPlacement) -> anchoring.Anchor:
+    """Where an earlier placement found a comment's words, as an anchor to look for them again."""
+    paragraph = placement.paragraph
+    if paragraph is None:
+        return anchoring.Anchor(section=placement.section.label, number=None, paragraph_text="")
+    if placement.start is None or placement.end is None:
+        return anchoring.Anchor(placement.section.label, paragraph.number, paragraph.text)
+    prefix, quote, suffix = anchoring.quote_context(paragraph.text, placement.start, placement.end)
+    return anchoring.Anchor(placement.section.label, paragraph.number, paragraph.text, quote, prefix, suffix)
+
+
+def _surer(first: anchoring.Placement, second: anchoring.Placement | None) -> anchoring.Placement:
+    if second is None:
+        return first
+    rank = {anchoring.EXACT: 2, anchoring.APPROXIMATE: 1, anchoring.ORPHANED: 0}
+    return second if (rank[second.status], second.score) > (rank[first.status], first.score) else first
+
+
+def place_earlier_comments(
+    previous: ResourceVersion, paragraphs: Sequence[anchoring.Paragraph]
+) -> dict[int, anchoring.Placement]:
+    """Where each comment on `previous` or an earlier version lands in the version that follows it.
+
+    A comment's own words are looked for first. For a comment on an older version that was not found exactly,
+    the words where `previous` placed it are looked for too, and the surer of the two wins: a passage reworded
+    a little in each version is found through the chain when the original words are too far from the newest.
+    """
+    comments = earlier_comments(previous).select_related("section", "paragraph")
     anchors = {comment.pk: anchor for comment in comments if (anchor := anchor_of(comment)) is not None}
-    return anchoring.reanchor_all(anchors, paragraphs_of(version)) if anchors else {}
+    if not anchors:
+        return {}
+    placements = anchoring.reanchor_all(anchors, paragraphs)
+    chained = (
+        CommentPlacement.objects.filter(comment_id__in=list(anchors), version=previous)
+        .exclude(status=CommentPlacement.Status.ORPHANED)
+        .select_related("section", "paragraph")
+    )
+    unsure = {
+        placement.comment_id: placed_anchor(placement)
+        for placement in chained
+        if placements[placement.comment_id].status != anchoring.EXACT
+    }
+    for comment_id, placement in anchoring.reanchor_all(unsure, paragraphs).items():
+        placements[comment_id] = _surer(placements[comment_id], placement)
+    return placements
 
 
 def _store_placements(version: ResourceVersion, placements: dict[int, anchoring.Placement]) -> None:
@@ -214,14 +284,19 @@ def _record(
     *,
     replaced: bool,
     paragraphs: int,
+    placed: dict[str, int] | None = None,
 ) -> None:
+    details: dict[str, Any] = {"file": source, "version": version.number, "replaced": replaced}
+    if placed is not None:
+        # How the comments of earlier versions were found in this one: exact, approximate, orphaned.
+        details["placements"] = placed
     audit.record(
         actor=by,
         action=AuditEvent.Action.DRAFT,
         consultation=consultation,
         obj=version,
         count=paragraphs,
-        details={"file": source, "version": version.number, "replaced": replaced},
+        details=details,
     )
 
 
