@@ -131,6 +131,10 @@ class ExportForm(forms.Form):
             ("long", _("Long: one row per answer or comment")),
             ("wide", _("Wide: one row per participant, one column per question")),
             ("comments", _("Comment sheet: one row per comment, as the ISO/IEC commenting template")),
+            (
+                "acceptance",
+                _("Acceptance: what became of the comments, per stakeholder group and round (figures only)"),
+            ),
         ],
         initial="long",
     )

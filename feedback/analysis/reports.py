@@ -27,7 +27,12 @@ from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy
 
-from feedback.exports.columns import COMMENT_TYPE_CODES, HIDDEN_MARKER, formula_safe
+from feedback.exports.columns import (
+    COMMENT_TYPE_CODES,
+    HIDDEN_MARKER,
+    formula_safe,
+    is_small_group,
+)
 from feedback.exports.shapes import addressed_in_text
 from feedback.models import (
     Answer,
@@ -42,9 +47,6 @@ from feedback.models import (
 )
 
 QUOTES_PER_GROUP = 5
-
-
-MIN_GROUP_SIZE = 5
 
 
 # How an unattributed quote describes its author: by kind of organisation, never by name.
@@ -362,7 +364,7 @@ class GroupFigures:
 
     @property
     def is_suppressed(self) -> bool:
-        return self.participants < MIN_GROUP_SIZE
+        return is_small_group(self.participants)
 
 
 # Groups are compared by their English name, the one every consultation has, whatever the reader's language.

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from feedback import audit, roles
 from feedback.analysis import dashboard, reports, search
 from feedback.analysis.forms import AnalysisSearchForm
+from feedback.exports.columns import MIN_GROUP_SIZE
 from feedback.limits import rate_limited
 from feedback.models import (
     Consultation,
@@ -195,6 +196,6 @@ def compare(request: HttpRequest) -> HttpResponse:
             Question.objects.values_list("text_en", flat=True).distinct().order_by("text_en")
         ),
         "theme_choices": list(Theme.objects.values_list("code", "name").distinct().order_by("code", "name")),
-        "min_group_size": reports.MIN_GROUP_SIZE,
+        "min_group_size": MIN_GROUP_SIZE,
     }
     return render(request, "feedback/reports/compare.html", context)

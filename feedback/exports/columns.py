@@ -86,6 +86,15 @@ def formula_safe(value: str) -> str:
     return value
 
 
+# Figures about fewer participants than this are suppressed wherever groups are compared (the comparison
+# across the series, the acceptance figures), so that no one can be singled out.
+MIN_GROUP_SIZE = 5
+
+
+def is_small_group(participants: int) -> bool:
+    return participants < MIN_GROUP_SIZE
+
+
 def check_profile(profile: str) -> None:
     if profile not in PROFILES:
         raise ValueError(f"Unknown export profile {profile!r}; choose one of {', '.join(PROFILES)}.")
@@ -93,7 +102,7 @@ def check_profile(profile: str) -> None:
 
 # Filters, shapes and formats shared by the admin export page, the admin actions and the command.
 
-SHAPES = ("long", "wide", "comments")
+SHAPES = ("long", "wide", "comments", "acceptance")
 
 
 FORMATS = ("csv", "xlsx", "json")

@@ -38,6 +38,12 @@ from typing import Any
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
+from feedback.exports.acceptance import (
+    ACCEPTANCE_COLUMNS,
+    ResourceAcceptance,
+    acceptance,
+    acceptance_rows,
+)
 from feedback.exports.columns import (
     COMMENT_TYPE_CODES,
     HIDDEN_MARKER,
@@ -516,6 +522,8 @@ class Export:
             raise ValueError(f"Unknown export shape {self.shape!r}; choose one of {', '.join(SHAPES)}.")
         if self.shape == "wide" and self.consultation is None:
             raise ValueError("The wide shape needs the consultation whose questions make its columns.")
+        if self.shape == "acceptance" and self.consultation is None:
+            raise ValueError("The acceptance shape needs the consultation whose resources make its rows.")
         self._question_numbers: list[int] | None = None
 
     @classmethod
@@ -529,8 +537,10 @@ class Export:
     ) -> "Export":
         """The consultation's submitted, non-empty answers and comments that pass the filters."""
         filters = filters or ExportFilters()
-        # The comment sheet holds comments only.
-        answers = Answer.objects.none() if shape == "comments" else answers_for_export(consultation)
+        # The comment sheet holds comments only; the acceptance figures count comments themselves.
+        answers = (
+            Answer.objects.none() if shape in ("comments", "acceptance") else answers_for_export(consultation)
+        )
         return cls(
             answers=filters.answers(answers),
             comments=filters.comments(comments_for_export(consultation)),
@@ -561,6 +571,8 @@ class Export:
             return list(LONG_COLUMNS)
         if self.shape == "comments":
             return list(SHEET_COLUMNS)
+        if self.shape == "acceptance":
+            return list(ACCEPTANCE_COLUMNS)
         return [*WIDE_HEAD_COLUMNS, *(f"q{number}" for number in self.question_numbers()), *WIDE_TAIL_COLUMNS]
 
     def participants(self) -> QuerySet[Participant]:
@@ -572,6 +584,8 @@ class Export:
 
     def counts(self) -> dict[str, int]:
         """How many answers, comments and rows the export holds: what the export page shows before download."""
+        if self.shape == "acceptance":
+            return self._acceptance_counts()
         answers = self.answers.count()
         comments = self.comments.count() if self.comments is not None else 0
         # The wide shape has a column per question and no place for the meeting's record; neither has the
@@ -601,6 +615,8 @@ class Export:
             )
         elif self.shape == "comments":
             source = self._sheet_rows(safe=safe)
+        elif self.shape == "acceptance":
+            source = self._acceptance_rows(safe=safe)
         else:
             source = self._wide_rows(safe=safe)
         for row in source:
@@ -661,3 +677,25 @@ class Export:
                 "; ".join(languages),
             ]
             yield [formula_safe(cell) for cell in row] if safe else row
+
+    # The acceptance shape (exports/acceptance.py): figures only, in every profile; suppressed small groups in
+    # every profile but identified.
+
+    def _acceptance(self) -> list[ResourceAcceptance]:
+        results = acceptance(
+            self.consultation, suppress=self.profile != "identified", narrow=self.filters.comments
+        )
+        if self.filters.resources:
+            results = [item for item in results if item.resource.pk in self.filters.resources]
+        return results
+
+    def _acceptance_rows(self, *, safe: bool) -> Iterator[list[str]]:
+        for row in acceptance_rows(self._acceptance()):
+            yield [formula_safe(cell) for cell in row] if safe else row
+
+    def _acceptance_counts(self) -> dict[str, int]:
+        results = self._acceptance()
+        rows = sum(len(group.rounds) + 1 for item in results for group in item.groups)
+        # The comments whose figures are shown; a suppressed group's are not counted here either.
+        comments = sum(group.figures.comments for item in results for group in item.groups)
+        return {"answers": 0, "comments": comments, "rows": rows, "live_points": 0, "notes": 0}

@@ -35,7 +35,9 @@ class Command(BaseCommand):
             choices=SHAPES,
             default="long",
             help="long: one row per answer or comment; wide: one row per participant, one column per question; "
-            "comments: the comment sheet, one row per comment laid out as the ISO/IEC commenting template.",
+            "comments: the comment sheet, one row per comment laid out as the ISO/IEC commenting template; "
+            "acceptance: what became of the comments on each resource, per stakeholder group and round "
+            "(figures only; groups under five participants suppressed except in the identified profile).",
         )
         parser.add_argument("--format", choices=FORMATS, default="csv", help="File format (xlsx needs -o).")
         parser.add_argument(
