@@ -65,6 +65,11 @@ urlpatterns = [
         analysis.resolution_csv,
         name="resolution-csv",
     ),
+    path(
+        "analysis/<slug:slug>/resources/<int:resource_id>/acceptance.csv",
+        analysis.acceptance_csv,
+        name="acceptance-csv",
+    ),
     path("analysis/<slug:slug>/", analysis.analysis_dashboard, name="analysis-dashboard"),
     path("analysis/<slug:slug>/search/", analysis.analysis_search, name="analysis-search"),
     # The meeting: the participants' page, its poll, calendar and live points; the console, notes and record.

@@ -167,6 +167,8 @@ SITE_CASES = [
     ("feedback:resolution-report", {"slug": "own", "resource_id": "other_resource"}, "get", for_readers(404)),
     ("feedback:resolution-csv", {"slug": "own", "resource_id": "resource"}, "get", for_readers(200)),
     ("feedback:resolution-csv", {"slug": "own", "resource_id": "other_resource"}, "get", for_readers(404)),
+    ("feedback:acceptance-csv", {"slug": "own", "resource_id": "resource"}, "get", for_readers(200)),
+    ("feedback:acceptance-csv", {"slug": "own", "resource_id": "other_resource"}, "get", for_readers(404)),
     # The meeting: participants' pages (the world's meeting has not started, so a live point is refused).
     ("feedback:meeting", {"slug": "own"}, "get", expect(404, alice=200)),
     ("feedback:meeting", {"slug": "other"}, "get", expect(404, carol=200)),

@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
@@ -39,6 +39,7 @@ from feedback.models import (
     Comment,
     CommentChange,
     Consultation,
+    ConsultationResource,
     Participant,
     Question,
     Resource,
@@ -432,3 +433,39 @@ def _finish(figures: dict[str, GroupFigures]) -> list[GroupFigures]:
             row.participants = row.answers = row.comments = 0
             row.themes = []
     return rows
+
+
+# The rounds of the series
+
+
+@dataclass
+class RoundResource:
+    """A resource a round uses, and the version its participants read: the one chosen for the round, or the
+    newest (`follows_newest`) when none was chosen."""
+
+    resource: Resource
+    version: int | None
+    follows_newest: bool
+
+
+def rounds() -> list[tuple[Consultation, list[RoundResource]]]:
+    """Every consultation of the series as a round, oldest first, with the version of each resource it uses.
+    Three queries."""
+    links = ConsultationResource.objects.select_related("resource", "version").order_by("position")
+    newest = dict(Resource.objects.annotate(n=Max("versions__number")).values_list("pk", "n"))
+    return [
+        (
+            consultation,
+            [
+                RoundResource(
+                    link.resource,
+                    link.version.number if link.version_id else newest.get(link.resource_id),
+                    link.version_id is None,
+                )
+                for link in consultation.resource_links.all()
+            ],
+        )
+        for consultation in Consultation.objects.order_by("opens_at", "pk").prefetch_related(
+            Prefetch("resource_links", queryset=links)
+        )
+    ]

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from feedback import audit, roles
 from feedback.analysis import dashboard, reports, search
 from feedback.analysis.forms import AnalysisSearchForm
+from feedback.exports import acceptance
 from feedback.exports.columns import MIN_GROUP_SIZE
 from feedback.limits import rate_limited
 from feedback.models import (
@@ -55,6 +56,9 @@ def analysis_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "consultation": consultation,
         "sees_names": roles.sees_identities(request),
         **dashboard.dashboard(consultation),
+        # What became of the comments; small groups suppressed on every page, whoever reads it.
+        "acceptance": acceptance.acceptance(consultation),
+        "min_group_size": MIN_GROUP_SIZE,
     }
     return render(request, "feedback/analysis/dashboard.html", context)
 
@@ -157,6 +161,8 @@ def resolution_report(request: HttpRequest, slug: str, resource_id: int) -> Http
             (comment, reports.resolution_text(comment), reports.resolution_change(comment))
             for comment in comments
         ],
+        "acceptance": acceptance.acceptance(consultation, resource=resource),
+        "min_group_size": MIN_GROUP_SIZE,
     }
     return render(request, "feedback/reports/resolution.html", context)
 
@@ -180,6 +186,24 @@ def resolution_csv(request: HttpRequest, slug: str, resource_id: int) -> HttpRes
 
 @login_required(login_url="admin:login")
 @require_GET
+@rate_limited("export")
+def acceptance_csv(request: HttpRequest, slug: str, resource_id: int) -> HttpResponse:
+    """The resolution report's acceptance figures as CSV, suppressed as on the page."""
+    consultation, resource = resolution_for(request, slug, resource_id)
+    rows = list(acceptance.acceptance_rows(acceptance.acceptance(consultation, resource=resource)))
+    audit.record_export(
+        actor=request.user,
+        consultation=consultation,
+        obj=resource,
+        count=len(rows),
+        details={"report": "acceptance", "format": "csv", "suppressed": True},
+    )
+    filename = f"{consultation.slug}-resource-{resource.pk}-acceptance.csv"
+    return reports.csv_download(acceptance.ACCEPTANCE_COLUMNS, rows, filename=filename)
+
+
+@login_required(login_url="admin:login")
+@require_GET
 def compare(request: HttpRequest) -> HttpResponse:
     analysis_access(request)
     question = request.GET.get("question", "").strip()
@@ -187,6 +211,8 @@ def compare(request: HttpRequest) -> HttpResponse:
         # An id picks a question; the comparison then follows its text across the series.
         question = Question.objects.filter(pk=int(question)).values_list("text_en", flat=True).first() or ""
     theme = request.GET.get("theme", "").strip()
+    chosen = request.GET.get("resource", "").strip()
+    resource = Resource.objects.filter(pk=int(chosen)).first() if chosen.isdigit() else None
     context = {
         "question": question,
         "theme": theme,
@@ -197,5 +223,10 @@ def compare(request: HttpRequest) -> HttpResponse:
         ),
         "theme_choices": list(Theme.objects.values_list("code", "name").distinct().order_by("code", "name")),
         "min_group_size": MIN_GROUP_SIZE,
+        # The next round: each consultation of the series, and what became of the comments on a resource in each.
+        "rounds": reports.rounds(),
+        "resource": resource,
+        "resource_choices": Resource.objects.order_by("title"),
+        "acceptance": acceptance.acceptance_of([resource]) if resource else None,
     }
     return render(request, "feedback/reports/compare.html", context)

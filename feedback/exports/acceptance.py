@@ -41,6 +41,22 @@ class Figures:
         """Comments with no disposition recorded yet."""
         return self.comments - self.accepted - self.partly_accepted - self.not_accepted - self.noted
 
+    @property
+    def in_order(self) -> list[int]:
+        """The counts in the order the tables and the export's columns show them."""
+        return [
+            self.participants,
+            self.comments,
+            self.accepted,
+            self.partly_accepted,
+            self.not_accepted,
+            self.noted,
+            self.undecided,
+            self.linked,
+            self.satisfied,
+            self.not_satisfied,
+        ]
+
     def add(self, other: "Figures") -> None:
         for name in self.COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -113,16 +129,14 @@ def acceptance_of(
 
     `narrow` filters the counted comments further (the export's filters). With `suppress`, a round with fewer
     than MIN_GROUP_SIZE participants is blanked, and so is a group that is small, or whose suppressed rounds
-    together are small but not empty (its figures less its other rounds' would give them away). Five queries.
+    together are small but not empty (its figures less its other rounds' would give them away). Four queries.
     """
     ids = [item.pk for item in resources]
     rounds = (
         ConsultationResource.objects.filter(resource_id__in=ids)
         .select_related("consultation", "version")
+        .annotate(newest=Max("resource__versions__number"))
         .order_by("consultation__opens_at", "consultation_id")
-    )
-    newest = dict(
-        Resource.objects.filter(pk__in=ids).annotate(n=Max("versions__number")).values_list("pk", "n")
     )
     comments = Comment.objects.filter(resource_id__in=ids).counted()
     if narrow is not None:
@@ -140,7 +154,7 @@ def acceptance_of(
     groups: dict[int, dict[str, GroupAcceptance]] = defaultdict(dict)
     for link in rounds:
         key = (link.resource_id, link.consultation_id)
-        used = link.version.number if link.version_id else newest.get(link.resource_id)
+        used = link.version.number if link.version_id else link.newest
         versions = sorted(commented[key]) or ([used] if used else [])
         item = Round(link.consultation, versions, figures.get(key, Figures()))
         name = link.consultation.stakeholder_group_en or link.consultation.stakeholder_group
@@ -196,20 +210,8 @@ def _date(moment: datetime) -> str:
 
 def _figure_cells(figures: Figures) -> list[str]:
     if figures.is_suppressed:
-        return [""] * 10 + ["yes"]
-    counts = [
-        figures.participants,
-        figures.comments,
-        figures.accepted,
-        figures.partly_accepted,
-        figures.not_accepted,
-        figures.noted,
-        figures.undecided,
-        figures.linked,
-        figures.satisfied,
-        figures.not_satisfied,
-    ]
-    return [*(str(count) for count in counts), ""]
+        return [""] * len(figures.in_order) + ["yes"]
+    return [*(str(count) for count in figures.in_order), ""]
 
 
 def acceptance_rows(results: list[ResourceAcceptance]) -> Iterator[list[str]]:
