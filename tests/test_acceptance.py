@@ -89,8 +89,8 @@ def commenters(
     return people
 
 
-@pytest.fixture
-def toolkit(db) -> Resource:
+def make_toolkit() -> Resource:
+    """A resource in two versions, each with one section of one paragraph."""
     resource = Resource.objects.create(title="Toolkit", category=Resource.Category.PRIMARY)
     for number in (1, 2):
         version = ResourceVersion.objects.create(resource=resource, number=number)
@@ -102,7 +102,16 @@ def toolkit(db) -> Resource:
 
 
 @pytest.fixture
+def toolkit(db) -> Resource:
+    return make_toolkit()
+
+
+@pytest.fixture
 def rounds(toolkit) -> dict:
+    return make_rounds(toolkit)
+
+
+def make_rounds(toolkit: Resource) -> dict:
     """Industry round 1 on v1 (5 commenters), industry round 2 on v2 (5), academia on v1 (4)."""
     v1, v2 = toolkit.versions.order_by("number")
     s1, s2 = v1.sections.get(), v2.sections.get()
