@@ -69,3 +69,15 @@ def test_the_dashboard_and_the_report_show_what_became_of_the_comments(live_serv
     expect(report.locator("tr.acceptance-round")).to_have_count(3)
     check(page, report, language)
     keep(report, f"acceptance-report-{page.viewport_name}-{language}")
+    # The comparison tells the rounds apart: chosen by keyboard, a resource's figures per round.
+    page.goto(f"{live_server.url}/analysis/compare/")
+    page.locator("#compare-resource").select_option(str(toolkit.pk))
+    page.locator("#compare-resource").focus()
+    page.keyboard.press("Tab")  # to the Compare button
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**resource={toolkit.pk}")
+    figures = page.locator("section").filter(has=page.locator("#compare-acceptance-heading"))
+    expect(figures.locator("tr.acceptance-round")).to_have_count(3)
+    rounds = page.locator("section").filter(has=page.locator("#rounds-heading"))
+    expect(rounds.locator("tbody tr")).to_have_count(3)
+    check(page, figures, language)
