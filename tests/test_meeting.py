@@ -524,6 +524,20 @@ def test_exported_live_and_spoken_rows_carry_the_agenda_item_and_its_question(co
     assert rows["Someone said."]["attribution"] == "unattributed"
 
 
+@pytest.mark.parametrize("profile", ["identified", "pseudonymised", "chatham-house"])
+def test_exported_spoken_rows_carry_the_kind_of_note_and_other_rows_none(consultation, meeting_record, profile):
+    rows = export_rows(consultation, profile)
+    kinds = [(row["item_type"], row["note_kind"]) for row in rows if row["item_type"] in ("live", "spoken")]
+    assert kinds == [
+        ("live", ""),
+        ("live", ""),
+        ("spoken", "point"),
+        ("spoken", "point"),
+        ("spoken", "proposal"),
+        ("spoken", "follow_up"),
+    ]
+
+
 def test_rehearsal_input_is_not_exported_until_kept(alice_client, consultation, agenda, alice, olga):
     services.start(consultation=consultation, by=olga, rehearsal=True)
     services.save_live_point(participant=alice, agenda_item=agenda[0], text="Rehearsal.", language="en")

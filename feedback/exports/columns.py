@@ -33,6 +33,8 @@ LONG_COLUMNS = [
     "quote",
     "comment_type",
     "proposed_change",
+    # Rapporteur notes only (empty for the rest): the kind of note (RapporteurNote.Kind), as its code.
+    "note_kind",
 ]
 
 

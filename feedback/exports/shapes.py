@@ -190,6 +190,7 @@ def answer_cells(answer: Answer, *, profile: str) -> list[str]:
         "",
         "",
         "",
+        "",
     ]
     return cells
 
@@ -228,6 +229,7 @@ def comment_cells(comment: Comment, *, profile: str) -> list[str]:
         comment.quote,
         COMMENT_TYPE_CODES.get(comment.kind, comment.kind),
         _proposed_change(comment, profile),
+        "",
     ]
     return cells
 
@@ -348,6 +350,7 @@ def meeting_cells(item: LivePoint | RapporteurNote, *, profile: str) -> list[str
         "",
         "",
         "",
+        "" if is_live else item.kind,
     ]
 
 
