@@ -315,7 +315,9 @@ def test_copy_export_of_a_consultation_without_submissions_is_just_the_header(co
     assert rows == 0
     assert produced == orm_bytes(consultation, "pseudonymised")[0]
     assert produced.startswith(b"consultation,participant,organisation,")
-    assert produced.endswith(b",redacted,language,version,anchor,quote,comment_type,proposed_change,note_kind\r\n")
+    assert produced.endswith(
+        b",redacted,language,version,anchor,quote,comment_type,proposed_change,note_kind\r\n"
+    )
 
 
 def test_copy_export_select_is_one_line_that_psql_copy_can_run(consultation, nasty):

@@ -525,7 +525,9 @@ def test_exported_live_and_spoken_rows_carry_the_agenda_item_and_its_question(co
 
 
 @pytest.mark.parametrize("profile", ["identified", "pseudonymised", "chatham-house"])
-def test_exported_spoken_rows_carry_the_kind_of_note_and_other_rows_none(consultation, meeting_record, profile):
+def test_exported_spoken_rows_carry_the_kind_of_note_and_other_rows_none(
+    consultation, meeting_record, profile
+):
     rows = export_rows(consultation, profile)
     kinds = [(row["item_type"], row["note_kind"]) for row in rows if row["item_type"] in ("live", "spoken")]
     assert kinds == [
