@@ -540,6 +540,25 @@ def test_exported_spoken_rows_carry_the_kind_of_note_and_other_rows_none(
     ]
 
 
+def test_wide_export_counts_each_participants_live_points_and_the_notes_attributed_to_them(
+    consultation, meeting_record, alice, bob
+):
+    from feedback.exports.shapes import Export
+
+    export = Export.of(consultation, profile="pseudonymised", shape="wide")
+    columns = export.columns()
+    rows = [dict(zip(columns, row, strict=True)) for row in export.rows()]
+
+    counts = {row["participant"]: (row["live_points"], row["notes"]) for row in rows}
+    assert counts[alice.pseudonym] == ("1", "0")
+    assert counts[bob.pseudonym] == ("0", "1")
+    # Eve took part in the meeting only: a row with no response, and no name in this profile.
+    [eve] = [row for row in rows if row["participant"] not in (alice.pseudonym, bob.pseudonym)]
+    assert (eve["live_points"], eve["notes"], eve["submitted_at"]) == ("1", "1", "")
+    assert eve["participant"].startswith("P-") and eve["organisation"] == ""
+    assert export.counts()["live_points"] == 2 and export.counts()["rows"] == 3
+
+
 def test_rehearsal_input_is_not_exported_until_kept(alice_client, consultation, agenda, alice, olga):
     services.start(consultation=consultation, by=olga, rehearsal=True)
     services.save_live_point(participant=alice, agenda_item=agenda[0], text="Rehearsal.", language="en")

@@ -119,7 +119,9 @@ WIDE_HEAD_COLUMNS = [
 ]
 
 
-WIDE_TAIL_COLUMNS = ["comments", "hidden", "redacted", "language"]
+# live_points and notes count the participant's part in the meeting's record (a note counts for the participant
+# it is attributed to); the long shape has their words.
+WIDE_TAIL_COLUMNS = ["comments", "hidden", "redacted", "language", "live_points", "notes"]
 
 
 BOM = "\ufeff"
