@@ -1479,7 +1479,9 @@ class MeetingInputQuerySet(models.QuerySet):
         return self.filter(is_rehearsal=False).filter(text__regex=NOT_BLANK_RE)
 
     def counted(self) -> "MeetingInputQuerySet":
-        return self.in_record().exclude(status=Moderated.Status.HIDDEN)
+        """What counts wherever the record is counted or quoted, as for answers: not hidden, and nothing of an
+        erased participant (a note naming nobody stays)."""
+        return self.in_record().exclude(status=Moderated.Status.HIDDEN).exclude(participant__is_erased=True)
 
 
 class LivePoint(Moderated):

@@ -608,3 +608,78 @@ def test_export_filters_apply_to_the_meetings_record_by_its_own_author_and_time(
     assert "We will." in texts(submitted_from=today, submitted_to=today)
     assert texts(submitted_to=today - timedelta(days=1)) == set()
     assert Export.of(consultation, profile="pseudonymised").counts()["live_points"] == 2
+
+
+# The meeting's record on the analysis dashboard and in its search
+
+
+def test_dashboard_counts_live_points_and_notes_per_agenda_item_without_hidden_or_erased_ones(
+    consultation, meeting_record, agenda, alice, bob, olga
+):
+    from feedback.analysis import dashboard
+    from feedback.models import Participant
+    from feedback.organising import lifecycle
+
+    def counts() -> list[tuple[str, int, int]]:
+        return [(r.item.title, r.live_points, r.notes) for r in dashboard.meeting_counts(consultation)]
+
+    assert counts() == [
+        ("Presentation of the Toolkit", 2, 0),
+        ("Individual feedback", 0, 0),
+        ("Group discussion", 0, 4),
+    ]
+    LivePoint.objects.filter(participant=alice).update(status=LivePoint.Status.HIDDEN)
+    lifecycle.erase_participants(participants=Participant.objects.filter(pk=bob.pk), by=olga, reason="Asked")
+    assert counts()[0][1:] == (1, 0) and counts()[2][1:] == (0, 3)
+
+
+def test_dashboard_names_the_organisations_present_as_the_readers_profile_allows(
+    consultation, live, alice, bob, olga_client, ann
+):
+    eve = make_eve(consultation)  # not to be quoted
+    for person in (alice, bob, eve):
+        Attendance.objects.create(participant=person)
+    Attendance.objects.create(participant=alice, is_rehearsal=True)  # a rehearsal does not count
+    analyst = Client()
+    analyst.force_login(ann)
+    dashboard_url = reverse("feedback:analysis-dashboard", args=[consultation.slug])
+
+    seen_by_ann = analyst.get(dashboard_url).context["meeting_attendance"]
+    seen_by_olga = olga_client.get(dashboard_url)
+
+    # alice: organisation only, bob: named, eve: not to be quoted.
+    assert seen_by_ann.count == 3
+    assert seen_by_ann.organisations == ["Northbridge Cloud", "Sentinel Analytics"]
+    assert seen_by_ann.unnamed == 1
+    assert seen_by_olga.context["meeting_attendance"].organisations == [
+        "Halden Forensics",
+        "Northbridge Cloud",
+        "Sentinel Analytics",
+    ]
+    assert "3 participants attended." in seen_by_olga.content.decode()
+
+
+def test_search_finds_live_points_and_notes_with_their_type_and_attribution_per_reader(
+    consultation, meeting_record, agenda, alice, bob, olga_client, ann
+):
+    analyst = Client()
+    analyst.force_login(ann)
+    search_url = reverse("feedback:analysis-search", args=[consultation.slug])
+    LivePoint.objects.filter(participant=alice).update(status=LivePoint.Status.HIDDEN)
+
+    by_ann = analyst.get(search_url, {"q": "said"})
+    by_olga = olga_client.get(search_url, {"q": "said"}).content.decode()
+    found = {(item.item_kind, item.text) for item in by_ann.context["items"]}
+
+    assert found == {("spoken", "Bob said."), ("spoken", "Eve said."), ("spoken", "Someone said.")}
+    page = by_ann.content.decode()
+    assert "Rapporteur note from the meeting" in page and "Unattributed" in page
+    assert bob.pseudonym in page and "Bob Okafor" not in page
+    assert "Bob Okafor" in by_olga
+    # The analyst does not see hidden items; a live point is found with its type.
+    assert [item.text for item in analyst.get(search_url, {"q": "live"}).context["items"]] == ["Eve live."]
+    assert "Live point at the meeting" in analyst.get(search_url, {"q": "live"}).content.decode()
+    # A filter on a resource finds none of the meeting's record; one on the agenda item's question does.
+    question = agenda[2].question
+    assert not analyst.get(search_url, {"q": "said", "resource": "1"}).context["items"]
+    assert len(analyst.get(search_url, {"q": "said", "question": question.pk}).context["items"]) == 3

@@ -54,6 +54,7 @@ def analysis_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "consultation": consultation,
         "sees_names": roles.sees_identities(request),
         **dashboard.dashboard(consultation),
+        **dashboard.meeting_dashboard(consultation, identities=roles.sees_identities(request)),
     }
     return render(request, "feedback/analysis/dashboard.html", context)
 
