@@ -683,3 +683,60 @@ def test_search_finds_live_points_and_notes_with_their_type_and_attribution_per_
     question = agenda[2].question
     assert not analyst.get(search_url, {"q": "said", "resource": "1"}).context["items"]
     assert len(analyst.get(search_url, {"q": "said", "question": question.pk}).context["items"]) == 3
+
+
+# Attendance from the poll
+
+
+def test_polling_while_the_meeting_runs_records_attendance_once_then_costs_no_query(
+    alice_client, alice, consultation, live, django_assert_max_num_queries
+):
+    assert not Attendance.objects.filter(participant=alice).exists()
+
+    alice_client.get(url("meeting-now", consultation))
+
+    attendance = Attendance.objects.get(participant=alice)
+    assert attendance.is_present and attendance.source == Attendance.Source.AUTO
+    with django_assert_max_num_queries(1):  # the session row; with Redis sessions, none
+        assert alice_client.get(url("meeting-now", consultation)).status_code == 200
+    assert Attendance.objects.filter(participant=alice).count() == 1
+
+
+def test_polling_during_the_planned_window_records_attendance(alice_client, alice, consultation, agenda):
+    consultation.meeting_starts_at = timezone.now() - timedelta(minutes=5)
+    consultation.meeting_ends_at = timezone.now() + timedelta(minutes=85)
+    consultation.save()
+    alice_client.get(url("meeting-now", consultation))
+    assert Attendance.objects.filter(participant=alice, is_present=True, is_rehearsal=False).exists()
+
+
+def test_polling_before_the_meeting_records_nothing_and_checks_once_a_minute(
+    alice_client, alice, consultation, agenda, olga, django_assert_max_num_queries
+):
+    alice_client.get(url("meeting-now", consultation))
+    assert not Attendance.objects.exists()
+    with django_assert_max_num_queries(1):  # the session row only: the window was checked a moment ago
+        alice_client.get(url("meeting-now", consultation))
+    # The meeting starts: the next poll records attendance at once, without waiting for that minute.
+    services.start(consultation=consultation, by=olga)
+    alice_client.get(url("meeting-now", consultation))
+    assert Attendance.objects.filter(participant=alice, is_rehearsal=False).exists()
+
+
+def test_polling_a_rehearsal_and_then_the_meeting_records_each_once(
+    alice_client, alice, consultation, agenda, olga
+):
+    services.start(consultation=consultation, by=olga, rehearsal=True)
+    alice_client.get(url("meeting-now", consultation))
+    services.start(consultation=consultation, by=olga)
+    alice_client.get(url("meeting-now", consultation))
+    assert sorted(Attendance.objects.filter(participant=alice).values_list("is_rehearsal", flat=True)) == [
+        False,
+        True,
+    ]
+
+
+def test_polling_never_overrides_an_organisers_untick(alice_client, alice, consultation, live, olga):
+    services.set_attendance(participant=alice, is_present=False, by=olga)
+    alice_client.get(url("meeting-now", consultation))
+    assert not Attendance.objects.get(participant=alice, is_rehearsal=False).is_present
