@@ -1373,7 +1373,11 @@ class AgendaItem(models.Model):
         related_name="agenda_items",
         verbose_name=_("guiding question"),
     )
-    notes = models.TextField(_("notes for the moderator"), blank=True)
+    notes = models.TextField(
+        _("private notes for the moderator"),
+        blank=True,
+        help_text=_("Shown on the moderator console only, never to participants."),
+    )
     # Run time, written by the console: seconds spent on the item before it last became current, and the
     # minutes the moderator added with "extend". A new start sets both back to zero.
     elapsed_seconds = models.PositiveIntegerField(_("seconds spent"), default=0, editable=False)
@@ -1412,7 +1416,7 @@ class MeetingState(models.Model):
         related_name="+",
         verbose_name=_("current agenda item"),
     )
-    item_started_at = models.DateTimeField(_("current item since"), null=True, blank=True)
+    item_started_at = models.DateTimeField(_("current item started at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     is_rehearsal = models.BooleanField(_("rehearsal"), default=False)
@@ -1439,8 +1443,8 @@ class Attendance(models.Model):
     """A participant at the meeting: seen on the live page, or ticked by an organiser."""
 
     class Source(models.TextChoices):
-        AUTO = "auto", _("Opened the meeting page")
-        MANUAL = "manual", _("Ticked by an organiser")
+        AUTO = "auto", _("Automatic (meeting page open)")
+        MANUAL = "manual", _("Marked by an organiser")
 
     participant = models.ForeignKey(
         Participant, on_delete=models.CASCADE, related_name="attendances", verbose_name=_("participant")

@@ -100,7 +100,7 @@ def test_next_reaches_both_participants_within_5_s_while_one_keeps_typing(meetin
     assert axe_violations(amira) == []
 
     # Amira types a point under the first item and keeps the caret in it.
-    field = amira.get_by_label("Your point on: Presentation of the Toolkit")
+    field = amira.get_by_label("Your point about “Presentation of the Toolkit”")
     field.click()
     field.press_sequentially("Audit logs should be ", delay=20)
     box_before = field.bounding_box()
@@ -119,9 +119,9 @@ def test_next_reaches_both_participants_within_5_s_while_one_keeps_typing(meetin
     assert amira.evaluate("document.activeElement.name") == field.get_attribute("name")
     assert field.bounding_box() == box_before
     # The new item's field appears below hers; Bruno, who was not typing, sees only the new one.
-    expect(amira.get_by_label("Your point on: Individual feedback")).to_be_visible()
-    expect(bruno.get_by_label("Your point on: Individual feedback")).to_be_visible()
-    expect(bruno.get_by_label("Your point on: Presentation of the Toolkit")).to_be_hidden()
+    expect(amira.get_by_label("Your point about “Individual feedback”")).to_be_visible()
+    expect(bruno.get_by_label("Your point about “Individual feedback”")).to_be_visible()
+    expect(bruno.get_by_label("Your point about “Presentation of the Toolkit”")).to_be_hidden()
     # Autosave keeps her point under the item she wrote it for, as a rehearsal's.
     expect(amira.get_by_text("Saved at")).to_be_visible()
     point = LivePoint.objects.get(participant__name="Amira Haddad")
