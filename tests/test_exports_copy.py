@@ -221,6 +221,10 @@ def nasty(consultation, resource, alice, bob) -> None:
         status=Comment.Status.HIDDEN
     )
     comments.get(resource=early, response__participant=people[5]).themes.set([themes["_x"], themes["a10"]])
+    # Redacted proposed changes: one shown, one of a participant not to be quoted.
+    comments.filter(kind=Comment.Kind.TECHNICAL, response__participant__in=people[2:4]).update(
+        redacted_text="Comment, redacted", redacted_proposed_change='=Proposed, "[redacted]"'
+    )
     # Not exported: a draft, and another consultation's participant.
     drafter = make_participant(consultation, "Drafty", "draft@example.org", attribution="named")
     answer(drafter, questions[0], "Draft only")

@@ -128,16 +128,17 @@ def _answer_text(answer: Answer | Comment, profile: str, participant: Participan
 
 
 def _proposed_change(comment: Comment, profile: str) -> str:
-    """The proposed change, withheld (as the comment is) when hidden or not to be quoted; empty stays empty."""
+    """The proposed change (redactions applied), withheld as the comment is when hidden or not to be quoted;
+    empty stays empty."""
     if not comment.proposed_change:
         return ""
     if profile == "identified":
-        return comment.proposed_change
+        return comment.shown_proposed_change()
     if comment.status == Comment.Status.HIDDEN:
         return str(HIDDEN_MARKER)
     if profile == "chatham-house" and comment.response.participant.attribution not in Participant.QUOTABLE:
         return str(NOT_QUOTED_MARKER)
-    return comment.proposed_change
+    return comment.shown_proposed_change()
 
 
 def anchor_label(comment: Comment) -> str:
