@@ -766,12 +766,24 @@ class Moderated(models.Model):
     # Participants write in any language; this is the one they said they write in (or the page's), as a code.
     language = models.CharField(_("language"), max_length=12, blank=True)
 
+    # The fields a redaction of this kind of item sets (a comment adds its proposed change).
+    redaction_fields: tuple[str, ...] = REDACTION_FIELDS
+
     class Meta:
         abstract = True
 
     @property
     def is_redacted(self) -> bool:
         return bool(self.redacted_text)
+
+    def redact_passage(self, passage: str, marker: str) -> bool:
+        """Put `marker` for every occurrence of `passage` in what the item shows; False (and nothing changed)
+        when the passage does not occur there."""
+        shown = self.shown_value()
+        if passage not in shown:
+            return False
+        self.redacted_text = shown.replace(passage, marker)
+        return True
 
     def back_to_pending(self) -> list[str]:
         """An edited answer or comment goes back to the moderation queue as if nobody had moderated it, and a
@@ -780,7 +792,7 @@ class Moderated(models.Model):
         self.status = self.Status.PENDING
         self.moderated_by, self.moderated_at = None, None
         self.drop_redaction()
-        return ["status", "moderated_by", "moderated_at", *REDACTION_FIELDS]
+        return ["status", "moderated_by", "moderated_at", *self.redaction_fields]
 
     def drop_redaction(self) -> None:
         self.redacted_text, self.redaction_reason = "", ""
@@ -986,6 +998,16 @@ class Comment(Moderated):
     draft_key = models.CharField(_("form key"), max_length=40, blank=True, editable=False)
     text = models.TextField(_("comment"), blank=True, max_length=COMMENT_MAX_LENGTH)
     proposed_change = models.TextField(_("proposed change"), blank=True, max_length=COMMENT_MAX_LENGTH)
+    # A redaction covers the proposed change as well as the comment. Not the quoted passage: those are the
+    # draft's own words, which the organisers published, not the participant's.
+    redacted_proposed_change = models.TextField(
+        _("redacted proposed change"),
+        blank=True,
+        help_text=_(
+            "What is shown and exported instead of the proposed change; empty when nothing is redacted."
+        ),
+    )
+    redaction_fields = (*REDACTION_FIELDS, "redacted_proposed_change")
     disposition = models.CharField(_("disposition"), max_length=20, choices=Disposition.choices, blank=True)
     organiser_reply = models.TextField(_("organisers' reply"), blank=True)
     # The paragraphs of a later version of the resource that address the comment, each with its redline
@@ -1067,6 +1089,26 @@ class Comment(Moderated):
 
     def display_value(self) -> str:
         return self.text
+
+    def shown_proposed_change(self) -> str:
+        """The proposed change as anyone but the audit trail and its author sees it: with its redactions."""
+        return self.redacted_proposed_change or self.proposed_change
+
+    def redact_passage(self, passage: str, marker: str) -> bool:
+        """As for any item, in the comment and in its proposed change: wherever the passage occurs."""
+        shown_change = self.shown_proposed_change()
+        in_text = super().redact_passage(passage, marker)
+        if passage not in shown_change:
+            return in_text
+        # The comment's text is marked redacted too (unchanged where the passage is not in it), so `is_redacted`
+        # and the exports' `redacted` column say so.
+        self.redacted_text = self.shown_value()
+        self.redacted_proposed_change = shown_change.replace(passage, marker)
+        return True
+
+    def drop_redaction(self) -> None:
+        super().drop_redaction()
+        self.redacted_proposed_change = ""
 
     @property
     def is_empty(self) -> bool:
@@ -1373,7 +1415,11 @@ class AgendaItem(models.Model):
         related_name="agenda_items",
         verbose_name=_("guiding question"),
     )
-    notes = models.TextField(_("notes for the moderator"), blank=True)
+    notes = models.TextField(
+        _("private notes for the moderator"),
+        blank=True,
+        help_text=_("Shown on the moderator console only, never to participants."),
+    )
     # Run time, written by the console: seconds spent on the item before it last became current, and the
     # minutes the moderator added with "extend". A new start sets both back to zero.
     elapsed_seconds = models.PositiveIntegerField(_("seconds spent"), default=0, editable=False)
@@ -1412,7 +1458,7 @@ class MeetingState(models.Model):
         related_name="+",
         verbose_name=_("current agenda item"),
     )
-    item_started_at = models.DateTimeField(_("current item since"), null=True, blank=True)
+    item_started_at = models.DateTimeField(_("current item started at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     is_rehearsal = models.BooleanField(_("rehearsal"), default=False)
@@ -1439,8 +1485,8 @@ class Attendance(models.Model):
     """A participant at the meeting: seen on the live page, or ticked by an organiser."""
 
     class Source(models.TextChoices):
-        AUTO = "auto", _("Opened the meeting page")
-        MANUAL = "manual", _("Ticked by an organiser")
+        AUTO = "auto", _("Automatic (meeting page open)")
+        MANUAL = "manual", _("Marked by an organiser")
 
     participant = models.ForeignKey(
         Participant, on_delete=models.CASCADE, related_name="attendances", verbose_name=_("participant")
@@ -1479,7 +1525,9 @@ class MeetingInputQuerySet(models.QuerySet):
         return self.filter(is_rehearsal=False).filter(text__regex=NOT_BLANK_RE)
 
     def counted(self) -> "MeetingInputQuerySet":
-        return self.in_record().exclude(status=Moderated.Status.HIDDEN)
+        """What counts wherever the record is counted or quoted, as for answers: not hidden, and nothing of an
+        erased participant (a note naming nobody stays)."""
+        return self.in_record().exclude(status=Moderated.Status.HIDDEN).exclude(participant__is_erased=True)
 
 
 class LivePoint(Moderated):

@@ -148,6 +148,7 @@ def test_row_shows_the_question_resource_codes_and_times(consultation, alice, qu
         "quote": "",
         "comment_type": "",
         "proposed_change": "",
+        "note_kind": "",
     }
     assert second["resource"] == "Principles for Responsible AI Innovation"
     assert second["status"] == "pending"

@@ -221,6 +221,10 @@ def nasty(consultation, resource, alice, bob) -> None:
         status=Comment.Status.HIDDEN
     )
     comments.get(resource=early, response__participant=people[5]).themes.set([themes["_x"], themes["a10"]])
+    # Redacted proposed changes: one shown, one of a participant not to be quoted.
+    comments.filter(kind=Comment.Kind.TECHNICAL, response__participant__in=people[2:4]).update(
+        redacted_text="Comment, redacted", redacted_proposed_change='=Proposed, "[redacted]"'
+    )
     # Not exported: a draft, and another consultation's participant.
     drafter = make_participant(consultation, "Drafty", "draft@example.org", attribution="named")
     answer(drafter, questions[0], "Draft only")
@@ -267,7 +271,9 @@ def meeting_record(consultation, people, questions, themes, texts) -> None:
             kind="proposal",
         )
     RapporteurNote.objects.create(agenda_item=presentation, speaker="unattributed", text=next(texts))
-    hidden = RapporteurNote.objects.create(agenda_item=discussion, speaker="organisers", text="@organisers")
+    hidden = RapporteurNote.objects.create(
+        agenda_item=discussion, speaker="organisers", text="@organisers", kind="disagreement"
+    )
     RapporteurNote.objects.filter(pk=hidden.pk).update(status=RapporteurNote.Status.HIDDEN)
     hidden.themes.set([themes["a10"]])
 
@@ -313,7 +319,9 @@ def test_copy_export_of_a_consultation_without_submissions_is_just_the_header(co
     assert rows == 0
     assert produced == orm_bytes(consultation, "pseudonymised")[0]
     assert produced.startswith(b"consultation,participant,organisation,")
-    assert produced.endswith(b",redacted,language,version,anchor,quote,comment_type,proposed_change\r\n")
+    assert produced.endswith(
+        b",redacted,language,version,anchor,quote,comment_type,proposed_change,note_kind\r\n"
+    )
 
 
 def test_copy_export_select_is_one_line_that_psql_copy_can_run(consultation, nasty):

@@ -524,6 +524,41 @@ def test_exported_live_and_spoken_rows_carry_the_agenda_item_and_its_question(co
     assert rows["Someone said."]["attribution"] == "unattributed"
 
 
+@pytest.mark.parametrize("profile", ["identified", "pseudonymised", "chatham-house"])
+def test_exported_spoken_rows_carry_the_kind_of_note_and_other_rows_none(
+    consultation, meeting_record, profile
+):
+    rows = export_rows(consultation, profile)
+    kinds = [(row["item_type"], row["note_kind"]) for row in rows if row["item_type"] in ("live", "spoken")]
+    assert kinds == [
+        ("live", ""),
+        ("live", ""),
+        ("spoken", "point"),
+        ("spoken", "point"),
+        ("spoken", "proposal"),
+        ("spoken", "follow_up"),
+    ]
+
+
+def test_wide_export_counts_each_participants_live_points_and_the_notes_attributed_to_them(
+    consultation, meeting_record, alice, bob
+):
+    from feedback.exports.shapes import Export
+
+    export = Export.of(consultation, profile="pseudonymised", shape="wide")
+    columns = export.columns()
+    rows = [dict(zip(columns, row, strict=True)) for row in export.rows()]
+
+    counts = {row["participant"]: (row["live_points"], row["notes"]) for row in rows}
+    assert counts[alice.pseudonym] == ("1", "0")
+    assert counts[bob.pseudonym] == ("0", "1")
+    # Eve took part in the meeting only: a row with no response, and no name in this profile.
+    [eve] = [row for row in rows if row["participant"] not in (alice.pseudonym, bob.pseudonym)]
+    assert (eve["live_points"], eve["notes"], eve["submitted_at"]) == ("1", "1", "")
+    assert eve["participant"].startswith("P-") and eve["organisation"] == ""
+    assert export.counts()["live_points"] == 2 and export.counts()["rows"] == 3
+
+
 def test_rehearsal_input_is_not_exported_until_kept(alice_client, consultation, agenda, alice, olga):
     services.start(consultation=consultation, by=olga, rehearsal=True)
     services.save_live_point(participant=alice, agenda_item=agenda[0], text="Rehearsal.", language="en")
@@ -573,3 +608,135 @@ def test_export_filters_apply_to_the_meetings_record_by_its_own_author_and_time(
     assert "We will." in texts(submitted_from=today, submitted_to=today)
     assert texts(submitted_to=today - timedelta(days=1)) == set()
     assert Export.of(consultation, profile="pseudonymised").counts()["live_points"] == 2
+
+
+# The meeting's record on the analysis dashboard and in its search
+
+
+def test_dashboard_counts_live_points_and_notes_per_agenda_item_without_hidden_or_erased_ones(
+    consultation, meeting_record, agenda, alice, bob, olga
+):
+    from feedback.analysis import dashboard
+    from feedback.models import Participant
+    from feedback.organising import lifecycle
+
+    def counts() -> list[tuple[str, int, int]]:
+        return [(r.item.title, r.live_points, r.notes) for r in dashboard.meeting_counts(consultation)]
+
+    assert counts() == [
+        ("Presentation of the Toolkit", 2, 0),
+        ("Individual feedback", 0, 0),
+        ("Group discussion", 0, 4),
+    ]
+    LivePoint.objects.filter(participant=alice).update(status=LivePoint.Status.HIDDEN)
+    lifecycle.erase_participants(participants=Participant.objects.filter(pk=bob.pk), by=olga, reason="Asked")
+    assert counts()[0][1:] == (1, 0) and counts()[2][1:] == (0, 3)
+
+
+def test_dashboard_names_the_organisations_present_as_the_readers_profile_allows(
+    consultation, live, alice, bob, olga_client, ann
+):
+    eve = make_eve(consultation)  # not to be quoted
+    for person in (alice, bob, eve):
+        Attendance.objects.create(participant=person)
+    Attendance.objects.create(participant=alice, is_rehearsal=True)  # a rehearsal does not count
+    analyst = Client()
+    analyst.force_login(ann)
+    dashboard_url = reverse("feedback:analysis-dashboard", args=[consultation.slug])
+
+    seen_by_ann = analyst.get(dashboard_url).context["meeting_attendance"]
+    seen_by_olga = olga_client.get(dashboard_url)
+
+    # alice: organisation only, bob: named, eve: not to be quoted.
+    assert seen_by_ann.count == 3
+    assert seen_by_ann.organisations == ["Northbridge Cloud", "Sentinel Analytics"]
+    assert seen_by_ann.unnamed == 1
+    assert seen_by_olga.context["meeting_attendance"].organisations == [
+        "Halden Forensics",
+        "Northbridge Cloud",
+        "Sentinel Analytics",
+    ]
+    assert "3 participants attended." in seen_by_olga.content.decode()
+
+
+def test_search_finds_live_points_and_notes_with_their_type_and_attribution_per_reader(
+    consultation, meeting_record, agenda, alice, bob, olga_client, ann
+):
+    analyst = Client()
+    analyst.force_login(ann)
+    search_url = reverse("feedback:analysis-search", args=[consultation.slug])
+    LivePoint.objects.filter(participant=alice).update(status=LivePoint.Status.HIDDEN)
+
+    by_ann = analyst.get(search_url, {"q": "said"})
+    by_olga = olga_client.get(search_url, {"q": "said"}).content.decode()
+    found = {(item.item_kind, item.text) for item in by_ann.context["items"]}
+
+    assert found == {("spoken", "Bob said."), ("spoken", "Eve said."), ("spoken", "Someone said.")}
+    page = by_ann.content.decode()
+    assert "Rapporteur note from the meeting" in page and "Unattributed" in page
+    assert bob.pseudonym in page and "Bob Okafor" not in page
+    assert "Bob Okafor" in by_olga
+    # The analyst does not see hidden items; a live point is found with its type.
+    assert [item.text for item in analyst.get(search_url, {"q": "live"}).context["items"]] == ["Eve live."]
+    assert "Live point at the meeting" in analyst.get(search_url, {"q": "live"}).content.decode()
+    # A filter on a resource finds none of the meeting's record; one on the agenda item's question does.
+    question = agenda[2].question
+    assert not analyst.get(search_url, {"q": "said", "resource": "1"}).context["items"]
+    assert len(analyst.get(search_url, {"q": "said", "question": question.pk}).context["items"]) == 3
+
+
+# Attendance from the poll
+
+
+def test_polling_while_the_meeting_runs_records_attendance_once_then_costs_no_query(
+    alice_client, alice, consultation, live, django_assert_max_num_queries
+):
+    assert not Attendance.objects.filter(participant=alice).exists()
+
+    alice_client.get(url("meeting-now", consultation))
+
+    attendance = Attendance.objects.get(participant=alice)
+    assert attendance.is_present and attendance.source == Attendance.Source.AUTO
+    with django_assert_max_num_queries(1):  # the session row; with Redis sessions, none
+        assert alice_client.get(url("meeting-now", consultation)).status_code == 200
+    assert Attendance.objects.filter(participant=alice).count() == 1
+
+
+def test_polling_during_the_planned_window_records_attendance(alice_client, alice, consultation, agenda):
+    consultation.meeting_starts_at = timezone.now() - timedelta(minutes=5)
+    consultation.meeting_ends_at = timezone.now() + timedelta(minutes=85)
+    consultation.save()
+    alice_client.get(url("meeting-now", consultation))
+    assert Attendance.objects.filter(participant=alice, is_present=True, is_rehearsal=False).exists()
+
+
+def test_polling_before_the_meeting_records_nothing_and_checks_once_a_minute(
+    alice_client, alice, consultation, agenda, olga, django_assert_max_num_queries
+):
+    alice_client.get(url("meeting-now", consultation))
+    assert not Attendance.objects.exists()
+    with django_assert_max_num_queries(1):  # the session row only: the window was checked a moment ago
+        alice_client.get(url("meeting-now", consultation))
+    # The meeting starts: the next poll records attendance at once, without waiting for that minute.
+    services.start(consultation=consultation, by=olga)
+    alice_client.get(url("meeting-now", consultation))
+    assert Attendance.objects.filter(participant=alice, is_rehearsal=False).exists()
+
+
+def test_polling_a_rehearsal_and_then_the_meeting_records_each_once(
+    alice_client, alice, consultation, agenda, olga
+):
+    services.start(consultation=consultation, by=olga, rehearsal=True)
+    alice_client.get(url("meeting-now", consultation))
+    services.start(consultation=consultation, by=olga)
+    alice_client.get(url("meeting-now", consultation))
+    assert sorted(Attendance.objects.filter(participant=alice).values_list("is_rehearsal", flat=True)) == [
+        False,
+        True,
+    ]
+
+
+def test_polling_never_overrides_an_organisers_untick(alice_client, alice, consultation, live, olga):
+    services.set_attendance(participant=alice, is_present=False, by=olga)
+    alice_client.get(url("meeting-now", consultation))
+    assert not Attendance.objects.get(participant=alice, is_rehearsal=False).is_present

@@ -300,3 +300,101 @@ def test_the_redaction_form_takes_few_queries(client, mona, alices_answer, djang
 
     with django_assert_max_num_queries(12):
         assert client.get(redact_url(alices_answer)).status_code == 200
+
+
+# A comment's proposed change is redacted with it; its quoted passage (the draft's own words) is not
+
+
+@pytest.fixture
+def comment_with_change(alice, resource) -> Comment:
+    """A submitted comment on a quoted passage of the draft whose proposed change carries personal data."""
+    section = resource.sections.first()
+    paragraph = section.paragraphs.create(number=1, text="Logs are kept for the time the law allows.")
+    response, _created = Response.objects.get_or_create(participant=alice)
+    comment = Comment.objects.create(
+        response=response,
+        resource=resource,
+        section=section,
+        paragraph=paragraph,
+        quote="the time the law allows",
+        text="Say how long.",
+        proposed_change=f"Five years. {SECRET}",
+    )
+    submit(alice)
+    return comment
+
+
+def test_a_passage_in_the_proposed_change_only_is_redacted_there_and_marks_the_comment(
+    comment_with_change, mona
+):
+    moderation.redact(item=comment_with_change, passage=SECRET, reason="Names a police officer", by=mona)
+
+    comment_with_change.refresh_from_db()
+    assert comment_with_change.proposed_change == f"Five years. {SECRET}"
+    assert comment_with_change.shown_proposed_change() == "Five years. [redacted]"
+    assert comment_with_change.shown_value() == "Say how long."
+    assert comment_with_change.is_redacted
+    event = AuditEvent.objects.get(action=AuditEvent.Action.REDACT)
+    assert event.after == {"text": "Say how long.", "proposed_change": "Five years. [redacted]"}
+
+
+def test_a_passage_in_both_is_redacted_in_both_and_the_quote_is_left_alone(comment_with_change, mona):
+    moderation.redact(item=comment_with_change, passage="long", reason="Test", by=mona)
+    moderation.redact(item=comment_with_change, passage="years", reason="Test", by=mona)
+
+    comment_with_change.refresh_from_db()
+    assert comment_with_change.shown_value() == "Say how [redacted]."
+    assert comment_with_change.shown_proposed_change() == f"Five [redacted]. {SECRET}"
+    with pytest.raises(ValidationError):
+        # The quote is the draft's text, not the participant's: not a place to redact.
+        moderation.redact(item=comment_with_change, passage="the law allows", reason="Test", by=mona)
+    assert comment_with_change.quote == "the time the law allows"
+
+
+def test_clearing_and_editing_drop_the_redaction_of_the_proposed_change(comment_with_change, mona, olga):
+    moderation.redact(item=comment_with_change, passage=SECRET, reason="Names a police officer", by=mona)
+    moderation.clear_redaction(item=comment_with_change, by=olga)
+    comment_with_change.refresh_from_db()
+    assert comment_with_change.shown_proposed_change() == f"Five years. {SECRET}"
+
+    moderation.redact(item=comment_with_change, passage=SECRET, reason="Names a police officer", by=mona)
+    services.edit_comment(
+        comment=comment_with_change, text="Say how long.", kind="general", proposed_change="Five years."
+    )
+    comment_with_change.refresh_from_db()
+    assert (comment_with_change.redacted_proposed_change, comment_with_change.is_redacted) == ("", False)
+
+
+@pytest.mark.parametrize("profile", ["identified", "pseudonymised", "chatham-house"])
+def test_every_export_and_the_comment_sheet_show_the_redacted_proposed_change(
+    consultation, comment_with_change, mona, profile
+):
+    moderation.redact(item=comment_with_change, passage=SECRET, reason="Names a police officer", by=mona)
+
+    for shape in ("long", "comments"):
+        export = shapes.Export.of(consultation, profile=profile, shape=shape)
+        text = "".join(formats.export_text(export, file_format="csv"))
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        assert "Inspector Jones" not in text, shape
+        assert [row["proposed_change"] for row in rows] == ["Five years. [redacted]"], shape
+    # The whole-consultation long CSV (PostgreSQL's COPY where there is one) says the same.
+    out = io.BytesIO()
+    formats.write_export(shapes.Export.of(consultation, profile=profile), file_format="csv", fh=out)
+    assert b"Inspector Jones" not in out.getvalue() and b"Five years. [redacted]" in out.getvalue()
+
+
+def test_the_resolution_report_and_the_admin_show_the_redacted_proposed_change(
+    client, olga_client, consultation, resource, comment_with_change, mona
+):
+    moderation.redact(item=comment_with_change, passage=SECRET, reason="Names a police officer", by=mona)
+
+    report = olga_client.get(f"/analysis/{consultation.slug}/resources/{resource.pk}/resolution/")
+    report_csv = olga_client.get(f"/analysis/{consultation.slug}/resources/{resource.pk}/resolution.csv")
+    client.force_login(mona)
+    queue = client.get("/admin/feedback/comment/?status__exact=pending").content.decode()
+    form = client.get(redact_url(comment_with_change)).content.decode()
+
+    for page in (report.content.decode(), report_csv.content.decode(), queue):
+        assert "Inspector Jones" not in page and "Five years. [redacted]" in page
+    # The redaction page shows the moderator the original and what is shown now.
+    assert "Inspector Jones" in form and "Five years. [redacted]" in form

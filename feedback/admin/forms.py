@@ -320,7 +320,10 @@ class RedactionForm(forms.Form):
         label=_("Passage to redact"),
         strip=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        help_text=_("Copy it exactly from the text as shown; every occurrence is replaced with [redacted]."),
+        help_text=_(
+            "Copy it exactly from the text as shown; every occurrence is replaced with [redacted], in a comment's "
+            "proposed change too."
+        ),
     )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2, "cols": 80}))
 

@@ -99,12 +99,16 @@ class CodingAndRedaction:
     def redaction(self, obj: Answer | Comment | None) -> str:
         if obj is None or not obj.is_redacted:
             return _("Nothing is redacted.")
+        cell = format_html('<div class="pre-wrap">{}</div>', obj.redacted_text)
+        if getattr(obj, "redacted_proposed_change", ""):
+            cell = format_html(
+                '{}<p>{}</p><div class="pre-wrap">{}</div>',
+                cell,
+                _("Proposed change:"),
+                obj.redacted_proposed_change,
+            )
         return format_html(
-            '<div class="pre-wrap">{}</div><p>{}: {}</p><p>{}</p>',
-            obj.redacted_text,
-            _("Reason"),
-            obj.redaction_reason,
-            obj.redacted_by or "",
+            "{}<p>{}: {}</p><p>{}</p>", cell, _("Reason"), obj.redaction_reason, obj.redacted_by or ""
         )
 
     def get_form(self, request: HttpRequest, obj: Answer | Comment | None = None, **kwargs: object):
@@ -637,7 +641,7 @@ class CommentAdmin(CommentChanges, ModerationQueue):
                 '{}<br><span class="proposed-change">{} {}</span>',
                 cell,
                 _("Proposed:"),
-                Truncator(obj.proposed_change).chars(QUOTE_EXCERPT_CHARS),
+                Truncator(obj.shown_proposed_change()).chars(QUOTE_EXCERPT_CHARS),
             )
         return cell
 

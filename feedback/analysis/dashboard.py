@@ -8,24 +8,29 @@ from typing import Any
 from django.db.models import (
     Count,
     F,
+    OuterRef,
     Q,
     QuerySet,
     Subquery,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Length
+from django.db.models.functions import Coalesce, Length
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import (
     NOT_BLANK_ANSWER,
     YES_NO_OPTIONS,
+    AgendaItem,
     Answer,
+    Attendance,
     Comment,
     Consultation,
     ConsultationResource,
+    LivePoint,
     Moderated,
     Participant,
     Question,
+    RapporteurNote,
     Response,
 )
 
@@ -378,4 +383,81 @@ def dashboard(consultation: Consultation) -> dict[str, Any]:
         "resource_chart": comments_per_resource(consultation),
         "comment_theme_chart": comments_per_theme(consultation),
         "latest": latest_moderated(consultation),
+    }
+
+
+# The meeting's record on the dashboard: how much was said per agenda item and guiding question, and who came.
+# Counted as answers are: rehearsals, hidden items and erased participants left out.
+
+
+@dataclass
+class MeetingItemCounts:
+    item: AgendaItem
+    live_points: int
+    notes: int
+
+
+@dataclass
+class MeetingAttendance:
+    count: int
+    # The organisations present that the reader may see; `unnamed` counts those present whose organisation the
+    # reader's profile withholds.
+    organisations: list[str]
+    unnamed: int
+
+
+def _counted_per_item(model: type[LivePoint] | type[RapporteurNote]) -> Coalesce:
+    """The agenda item's counted live points or notes, as a subquery (no join that would multiply rows)."""
+    counted = (
+        model.objects.filter(agenda_item=OuterRef("pk"))
+        .counted()
+        .order_by()
+        .values("agenda_item")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
+def meeting_counts(consultation: Consultation) -> list[MeetingItemCounts]:
+    """Each agenda item, in order, with its guiding question and its counted live points and notes. One
+    query."""
+    items = (
+        consultation.agenda_items.select_related("question")
+        .annotate(point_count=_counted_per_item(LivePoint), note_count=_counted_per_item(RapporteurNote))
+        .order_by("position")
+    )
+    return [
+        MeetingItemCounts(item=item, live_points=item.point_count, notes=item.note_count) for item in items
+    ]
+
+
+def meeting_attendance(consultation: Consultation, *, identities: bool) -> MeetingAttendance:
+    """Who was present at the meeting (not a rehearsal). Readers who see identities get every organisation;
+    the others those of participants who allowed their organisation to be quoted, as the Chatham House export
+    profile names them. One query."""
+    present = Attendance.objects.filter(
+        participant__consultation=consultation,
+        participant__is_erased=False,
+        is_rehearsal=False,
+        is_present=True,
+    ).values_list("participant__organisation", "participant__attribution")
+    quoted = (Participant.Attribution.NAMED, Participant.Attribution.ORGANISATION)
+    shown: set[str] = set()
+    unnamed = 0
+    count = 0
+    for organisation, attribution in present:
+        count += 1
+        if organisation and (identities or attribution in quoted):
+            shown.add(organisation)
+        elif organisation:
+            unnamed += 1
+    return MeetingAttendance(count=count, organisations=sorted(shown, key=str.casefold), unnamed=unnamed)
+
+
+def meeting_dashboard(consultation: Consultation, *, identities: bool) -> dict[str, Any]:
+    """The dashboard's meeting section, in two queries."""
+    return {
+        "meeting_items": meeting_counts(consultation),
+        "meeting_attendance": meeting_attendance(consultation, identities=identities),
     }

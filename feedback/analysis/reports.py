@@ -316,10 +316,10 @@ def resolution_text(comment: Comment) -> str:
 
 
 def resolution_change(comment: Comment) -> str:
-    """The proposed change, withheld like the comment when a moderator hid it."""
+    """The proposed change (redactions applied), withheld like the comment when a moderator hid it."""
     if comment.status == Comment.Status.HIDDEN and comment.proposed_change:
         return str(HIDDEN_MARKER)
-    return comment.proposed_change
+    return comment.shown_proposed_change()
 
 
 def resolution_rows(comments: Iterable[Comment]) -> Iterator[list[str]]:

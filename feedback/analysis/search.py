@@ -1,4 +1,4 @@
-"""Searching answers and comments for the staff analysis pages: ranked full-text search on PostgreSQL, every
+"""Searching answers, comments and the meeting's record for the staff analysis pages: ranked full-text search on PostgreSQL, every
 word somewhere on SQLite; always in what staff see (redacted text where there is one)."""
 
 from typing import Any
@@ -22,7 +22,9 @@ from feedback.models import (
     Answer,
     Comment,
     Consultation,
+    LivePoint,
     Moderated,
+    RapporteurNote,
     Theme,
 )
 
@@ -59,56 +61,79 @@ def matching(queryset: QuerySet, q: str) -> QuerySet:
     return queryset.annotate(rank=Value(0.0, output_field=FloatField()))
 
 
-def search(consultation: Consultation, *, q: str, filters: dict[str, Any], see_hidden: bool) -> QuerySet:
-    """Ids of the matching answers and comments of submitted responses, best first, as
-    (pk, kind, rank, updated_at) rows; `search_items` turns a page of them into objects."""
-    answers = Answer.objects.filter(question__consultation=consultation).submitted()
-    comments = Comment.objects.filter(response__participant__consultation=consultation).submitted()
+# Where each kind of item keeps what the filters ask about: its author, its question and its resource (None: the
+# kind has none, so a filter on it finds none of that kind). "live" and "spoken" are the meeting's live points and
+# rapporteur notes, named as the long export's item_type names them.
+FILTER_PATHS: dict[str, tuple[str, str | None, str | None]] = {
+    "answer": ("response__participant", "question", "question__resource"),
+    "comment": ("response__participant", None, "resource"),
+    "live": ("participant", "agenda_item__question", None),
+    "spoken": ("participant", "agenda_item__question", None),
+}
+
+
+def searched(consultation: Consultation) -> dict[str, QuerySet]:
+    """What search reads, by kind: submitted answers and comments, the meeting's record (rehearsals left out)."""
+    return {
+        "answer": Answer.objects.filter(question__consultation=consultation).submitted(),
+        "comment": Comment.objects.filter(response__participant__consultation=consultation).submitted(),
+        "live": LivePoint.objects.filter(agenda_item__consultation=consultation).in_record(),
+        "spoken": RapporteurNote.objects.filter(agenda_item__consultation=consultation).in_record(),
+    }
+
+
+def narrowed(items: QuerySet, kind: str, filters: dict[str, Any], *, see_hidden: bool) -> QuerySet:
+    """`items` of one kind without erased participants' (a note naming nobody stays), hidden ones unless
+    `see_hidden`, and narrowed by the filters that are set."""
+    participant, question, resource = FILTER_PATHS[kind]
+    items = items.exclude(**{f"{participant}__is_erased": True})
     if not see_hidden:
-        answers = answers.exclude(status=Moderated.Status.HIDDEN)
-        comments = comments.exclude(status=Moderated.Status.HIDDEN)
+        items = items.exclude(status=Moderated.Status.HIDDEN)
     if filters.get("status"):
-        answers = answers.filter(status=filters["status"])
-        comments = comments.filter(status=filters["status"])
-    if filters.get("question"):
-        answers = answers.filter(question=filters["question"])
-        comments = comments.none()
-    if filters.get("resource"):
-        answers = answers.filter(question__resource=filters["resource"])
-        comments = comments.filter(resource=filters["resource"])
+        items = items.filter(status=filters["status"])
+    for name, path in (("question", question), ("resource", resource)):
+        if filters.get(name):
+            items = items.filter(**{path: filters[name]}) if path else items.none()
     if filters.get("theme"):
-        answers = answers.filter(themes=filters["theme"])
-        comments = comments.filter(themes=filters["theme"])
-    if filters.get("organisation_type"):
-        answers = answers.filter(response__participant__organisation_type=filters["organisation_type"])
-        comments = comments.filter(response__participant__organisation_type=filters["organisation_type"])
-    if filters.get("country"):
-        answers = answers.filter(response__participant__country=filters["country"])
-        comments = comments.filter(response__participant__country=filters["country"])
-    answers = matching(answers.order_by(), q).annotate(item_kind=Value("answer", output_field=CharField()))
-    comments = matching(comments.order_by(), q).annotate(item_kind=Value("comment", output_field=CharField()))
+        items = items.filter(themes=filters["theme"])
+    for name in ("organisation_type", "country"):
+        if filters.get(name):
+            items = items.filter(**{f"{participant}__{name}": filters[name]})
+    return items
+
+
+def search(consultation: Consultation, *, q: str, filters: dict[str, Any], see_hidden: bool) -> QuerySet:
+    """Ids of the matching answers, comments, live points and rapporteur notes, best first, as
+    (pk, kind, rank, updated_at) rows; `search_items` turns a page of them into objects."""
     columns = ("pk", "item_kind", "rank", "updated_at")
-    return (
-        answers.values_list(*columns)
-        .union(comments.values_list(*columns), all=True)
-        .order_by("-rank", "-updated_at", "item_kind", "pk")
-    )
+    parts = [
+        matching(narrowed(items, kind, filters, see_hidden=see_hidden).order_by(), q)
+        .annotate(item_kind=Value(kind, output_field=CharField()))
+        .values_list(*columns)
+        for kind, items in searched(consultation).items()
+    ]
+    return parts[0].union(*parts[1:], all=True).order_by("-rank", "-updated_at", "item_kind", "pk")
 
 
-def search_items(rows: list[tuple]) -> list[Answer | Comment]:
-    """The answers and comments of one page of `search` rows, in the same order. Four queries."""
-    answer_ids = [pk for pk, kind, *_rest in rows if kind == "answer"]
-    comment_ids = [pk for pk, kind, *_rest in rows if kind == "comment"]
+def search_items(rows: list[tuple]) -> list[Answer | Comment | LivePoint | RapporteurNote]:
+    """The items of one page of `search` rows, in the same order, each with `item_kind` (as in `search`) and
+    `said_by` (the participant it is attributed to, None for a note naming nobody). Two queries per kind found."""
     themes = Prefetch("themes", queryset=Theme.objects.order_by("code"))
-    answers = Answer.objects.select_related("question__resource", "response__participant").prefetch_related(
-        themes
-    )
-    comments = Comment.objects.select_related(
-        "resource", "section", "version", "paragraph__section", "response__participant"
-    ).prefetch_related(themes)
-    found: dict[tuple[str, int], Answer | Comment] = {}
-    if answer_ids:
-        found.update((("answer", a.pk), a) for a in answers.filter(pk__in=answer_ids))
-    if comment_ids:
-        found.update((("comment", c.pk), c) for c in comments.filter(pk__in=comment_ids))
+    loaders = {
+        "answer": Answer.objects.select_related("question__resource", "response__participant"),
+        "comment": Comment.objects.select_related(
+            "resource", "section", "version", "paragraph__section", "response__participant"
+        ),
+        "live": LivePoint.objects.select_related("agenda_item__question", "participant"),
+        "spoken": RapporteurNote.objects.select_related("agenda_item__question", "participant"),
+    }
+    found: dict[tuple[str, int], Any] = {}
+    for kind, loader in loaders.items():
+        ids = [pk for pk, row_kind, *_rest in rows if row_kind == kind]
+        if not ids:
+            continue
+        for item in loader.prefetch_related(themes).filter(pk__in=ids):
+            item.item_kind = kind
+            item.said_by = item.response.participant if kind in ("answer", "comment") else item.participant
+            found[(kind, item.pk)] = item
     return [found[(kind, pk)] for pk, kind, *_rest in rows if (kind, pk) in found]

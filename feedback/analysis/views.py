@@ -59,6 +59,7 @@ def analysis_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         # What became of the comments; small groups suppressed on every page, whoever reads it.
         "acceptance": acceptance.acceptance(consultation),
         "min_group_size": MIN_GROUP_SIZE,
+        **dashboard.meeting_dashboard(consultation, identities=roles.sees_identities(request)),
     }
     return render(request, "feedback/analysis/dashboard.html", context)
 

@@ -33,6 +33,8 @@ LONG_COLUMNS = [
     "quote",
     "comment_type",
     "proposed_change",
+    # Rapporteur notes only (empty for the rest): the kind of note (RapporteurNote.Kind), as its code.
+    "note_kind",
 ]
 
 
@@ -126,7 +128,9 @@ WIDE_HEAD_COLUMNS = [
 ]
 
 
-WIDE_TAIL_COLUMNS = ["comments", "hidden", "redacted", "language"]
+# live_points and notes count the participant's part in the meeting's record (a note counts for the participant
+# it is attributed to); the long shape has their words.
+WIDE_TAIL_COLUMNS = ["comments", "hidden", "redacted", "language", "live_points", "notes"]
 
 
 BOM = "\ufeff"

@@ -56,7 +56,7 @@ SELECT 0 AS kind, p.id AS participant_key, q.number AS question_key, NULL::text 
         WHERE tag.answer_id = a.id) AS themes,
        r.submitted_at, r.last_edited_at, a.language,
        NULL::text AS version, NULL::text AS anchor, NULL::text AS quote, NULL::text AS kind_code,
-       NULL::text AS proposed_change
+       NULL::text AS proposed_change, NULL::text AS note_kind, NULL::text AS redacted_proposed_change
 FROM feedback_answer a
 JOIN feedback_response r ON r.id = a.response_id
 JOIN feedback_participant p ON p.id = r.participant_id
@@ -78,7 +78,7 @@ SELECT 1, p.id, NULL, cr.title_en, cr.id, s.position, pg.number, m.id,
             WHEN pg.id IS NULL THEN COALESCE(NULLIF(s.number, ''), s.position::text)
             ELSE COALESCE(NULLIF(s.number, ''), s.position::text) || ' ¶' || pg.number::text
        END,
-       m.quote, {kind_codes}, m.proposed_change
+       m.quote, {kind_codes}, m.proposed_change, NULL, m.redacted_proposed_change
 FROM feedback_comment m
 JOIN feedback_response r ON r.id = m.response_id
 JOIN feedback_participant p ON p.id = r.participant_id
@@ -103,7 +103,7 @@ SELECT 2, p.id, ai.position, NULL, NULL, NULL, NULL, lp.id,
        (SELECT string_agg(t.code, '; ' ORDER BY t.code COLLATE "C")
         FROM feedback_livepoint_themes tag JOIN feedback_theme t ON t.id = tag.theme_id
         WHERE tag.livepoint_id = lp.id),
-       lp.created_at, lp.updated_at, lp.language, NULL, NULL, NULL, NULL, NULL
+       lp.created_at, lp.updated_at, lp.language, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM feedback_livepoint lp
 JOIN feedback_participant p ON p.id = lp.participant_id
 JOIN feedback_consultation c ON c.id = p.consultation_id
@@ -120,7 +120,7 @@ SELECT 3, NULL, ai.position, NULL, NULL, NULL, NULL, n.id,
        (SELECT string_agg(t.code, '; ' ORDER BY t.code COLLATE "C")
         FROM feedback_rapporteurnote_themes tag JOIN feedback_theme t ON t.id = tag.theme_id
         WHERE tag.rapporteurnote_id = n.id),
-       n.created_at, n.updated_at, n.language, NULL, NULL, NULL, NULL, NULL
+       n.created_at, n.updated_at, n.language, NULL, NULL, NULL, NULL, NULL, n.kind, NULL
 FROM feedback_rapporteurnote n
 JOIN feedback_agendaitem ai ON ai.id = n.agenda_item_id
 JOIN feedback_consultation c ON c.id = ai.consultation_id
@@ -176,8 +176,9 @@ def _answer_text(profile: str, shown: str = "COALESCE(NULLIF(item.redacted_text,
 
 
 def _proposed_change(profile: str) -> str:
-    """SQL for the proposed change cell, as exports._proposed_change decides it."""
-    return f"CASE WHEN COALESCE(item.proposed_change, '') = '' THEN NULL ELSE {_answer_text(profile, shown='item.proposed_change')} END"
+    """SQL for the proposed change cell, as exports._proposed_change decides it (redactions applied)."""
+    shown = "COALESCE(NULLIF(item.redacted_proposed_change, ''), item.proposed_change)"
+    return f"CASE WHEN COALESCE(item.proposed_change, '') = '' THEN NULL ELSE {_answer_text(profile, shown=shown)} END"
 
 
 def _kind_codes() -> str:
@@ -221,6 +222,7 @@ def _cells(profile: str) -> str:
         "quote": "item.quote",
         "comment_type": "item.kind_code",
         "proposed_change": _proposed_change(profile),
+        "note_kind": "item.note_kind",
     }
     if list(cells) != LONG_COLUMNS:
         raise RuntimeError("the COPY export is out of step with exports.LONG_COLUMNS")

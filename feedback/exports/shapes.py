@@ -134,16 +134,17 @@ def _answer_text(answer: Answer | Comment, profile: str, participant: Participan
 
 
 def _proposed_change(comment: Comment, profile: str) -> str:
-    """The proposed change, withheld (as the comment is) when hidden or not to be quoted; empty stays empty."""
+    """The proposed change (redactions applied), withheld as the comment is when hidden or not to be quoted;
+    empty stays empty."""
     if not comment.proposed_change:
         return ""
     if profile == "identified":
-        return comment.proposed_change
+        return comment.shown_proposed_change()
     if comment.status == Comment.Status.HIDDEN:
         return str(HIDDEN_MARKER)
     if profile == "chatham-house" and comment.response.participant.attribution not in Participant.QUOTABLE:
         return str(NOT_QUOTED_MARKER)
-    return comment.proposed_change
+    return comment.shown_proposed_change()
 
 
 def anchor_label(comment: Comment) -> str:
@@ -196,6 +197,7 @@ def answer_cells(answer: Answer, *, profile: str) -> list[str]:
         "",
         "",
         "",
+        "",
     ]
     return cells
 
@@ -234,6 +236,7 @@ def comment_cells(comment: Comment, *, profile: str) -> list[str]:
         comment.quote,
         COMMENT_TYPE_CODES.get(comment.kind, comment.kind),
         _proposed_change(comment, profile),
+        "",
     ]
     return cells
 
@@ -354,6 +357,7 @@ def meeting_cells(item: LivePoint | RapporteurNote, *, profile: str) -> list[str
         "",
         "",
         "",
+        "" if is_live else item.kind,
     ]
 
 
@@ -576,11 +580,36 @@ class Export:
         return [*WIDE_HEAD_COLUMNS, *(f"q{number}" for number in self.question_numbers()), *WIDE_TAIL_COLUMNS]
 
     def participants(self) -> QuerySet[Participant]:
-        """The wide shape's rows: every participant with at least one exported answer or comment."""
+        """The wide shape's rows: every participant with at least one exported answer, comment, live point or
+        note attributed to them."""
         has_items = Q(pk__in=self.answers.order_by().values("response__participant_id"))
         if self.comments is not None:
             has_items |= Q(pk__in=self.comments.order_by().values("response__participant_id"))
+        has_items |= self._meeting_participants()
         return Participant.objects.filter(has_items).select_related("response").order_by("pk")
+
+    # The meeting's record in the wide shape: counts per participant, as for comments.
+
+    def _meeting_sources(self) -> list[QuerySet[Any]]:
+        return [items for items in (self.live_points, self.notes) if items is not None]
+
+    def _meeting_participants(self) -> Q:
+        has_items = Q(pk__in=[])
+        for items in self._meeting_sources():
+            has_items |= Q(pk__in=items.filter(participant__isnull=False).order_by().values("participant_id"))
+        return has_items
+
+    def _meeting_counts(self, items: QuerySet[Any] | None) -> dict[int, int]:
+        """How many of `items` (live points or notes) each participant has, by participant id; one query."""
+        if items is None:
+            return {}
+        return dict(
+            items.filter(participant__isnull=False)
+            .order_by()
+            .values("participant_id")
+            .annotate(n=Count("pk"))
+            .values_list("participant_id", "n")
+        )
 
     def counts(self) -> dict[str, int]:
         """How many answers, comments and rows the export holds: what the export page shows before download."""
@@ -588,12 +617,11 @@ class Export:
             return self._acceptance_counts()
         answers = self.answers.count()
         comments = self.comments.count() if self.comments is not None else 0
-        # The wide shape has a column per question and no place for the meeting's record; neither has the
-        # comment sheet.
-        long = self.shape == "long"
+        # The comment sheet has no place for the meeting's record; the wide shape counts it per participant.
+        with_meeting = self.shape != "comments"
         meeting = {
-            "live_points": self.live_points.count() if long and self.live_points is not None else 0,
-            "notes": self.notes.count() if long and self.notes is not None else 0,
+            "live_points": self.live_points.count() if with_meeting and self.live_points is not None else 0,
+            "notes": self.notes.count() if with_meeting and self.notes is not None else 0,
         }
         if self.shape == "wide":
             rows = self.participants().count()
@@ -641,6 +669,8 @@ class Export:
                 .annotate(n=Count("pk"))
                 .values_list("response__participant_id", "n")
             )
+        live_counts = self._meeting_counts(self.live_points)
+        note_counts = self._meeting_counts(self.notes)
         # Both sides in participant order, merged as they stream: memory holds one participant's answers.
         answers = iter(
             self.answers.select_related(*EXPORT_RELATED)
@@ -663,18 +693,22 @@ class Export:
                         languages.append(pending.language)
                 pending = next(answers, None)
             name, organisation = _who(participant, self.profile)
+            # Someone who only took part in the meeting may have no response.
+            response = getattr(participant, "response", None)
             row = [
                 name,
                 organisation,
                 participant.organisation_type,
                 participant.country.code or "",
                 participant.attribution,
-                _iso_utc(participant.response.submitted_at),
+                _iso_utc(response.submitted_at if response else None),
                 *cells,
                 str(comment_counts.get(participant.pk, 0)),
                 "; ".join(hidden),
                 "; ".join(redacted),
                 "; ".join(languages),
+                str(live_counts.get(participant.pk, 0)),
+                str(note_counts.get(participant.pk, 0)),
             ]
             yield [formula_safe(cell) for cell in row] if safe else row
 

@@ -27,6 +27,8 @@ from feedback.participation.access import page_context, participant_for
 POLL_INTERVAL_MS = 2000
 # A participant's right to poll is checked against the database this often at most (seconds).
 POLL_CHECK_SECONDS = 60
+# How long a poll remembers that its participant's attendance is recorded: longer than any meeting.
+ATTENDED_SECONDS = 24 * 60 * 60
 
 
 @require_GET
@@ -79,6 +81,25 @@ def _may_poll(request: HttpRequest, slug: str) -> bool:
     return True
 
 
+def _note_attendance(request: HttpRequest, slug: str, body: bytes) -> None:
+    """Record the polling participant as present, as opening the page does: once per participant and meeting
+    (or rehearsal), remembered in the cache, so later polls cost no query. Outside the meeting the check
+    against its planned window runs at most once a minute per participant."""
+    participant_id = session.bound_participant_id(request, slug)
+    now = json.loads(body)
+    running = now["state"] == "live"
+    done_key = f"meeting:attended:{slug}:{participant_id}:{int(running and now['rehearsal'])}"
+    quiet_key = f"meeting:not-attending:{slug}:{participant_id}"
+    if cache.get(done_key) or (not running and cache.get(quiet_key)):
+        return
+    participant = participant_for(request, slug)
+    state = MeetingState.objects.filter(consultation=participant.consultation).first()
+    if services.record_attendance(participant=participant, state=state) is None:
+        cache.set(quiet_key, True, POLL_CHECK_SECONDS)
+    else:
+        cache.set(done_key, True, ATTENDED_SECONDS)
+
+
 @never_cache
 @require_GET
 def meeting_now(request: HttpRequest, slug: str) -> HttpResponse:
@@ -87,6 +108,7 @@ def meeting_now(request: HttpRequest, slug: str) -> HttpResponse:
     if not _may_poll(request, slug):
         raise Http404
     etag, body = live.now_payload(slug, get_language())
+    _note_attendance(request, slug, body)
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponseNotModified()
     else:

@@ -148,6 +148,7 @@ def _erase(participants: QuerySet[Participant], *, now: datetime) -> int:
     comments.update(
         text="",
         proposed_change="",
+        redacted_proposed_change="",
         quote="",
         quote_prefix="",
         quote_suffix="",

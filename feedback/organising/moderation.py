@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 
 from feedback import audit
 from feedback.models import (
-    REDACTION_FIELDS,
     Answer,
     AuditEvent,
     Comment,
@@ -68,42 +67,50 @@ def _locked(item: Answer | Comment) -> Answer | Comment:
 
 
 def _copy_redaction(source: Answer | Comment, target: Answer | Comment) -> None:
-    for name in REDACTION_FIELDS:
+    for name in source.redaction_fields:
         setattr(target, name, getattr(source, name))
 
 
 @transaction.atomic
 def redact(*, item: Answer | Comment, passage: str, reason: str, by: Any) -> None:
-    """Replace every occurrence of the passage in what the item shows with [redacted], keeping the original.
+    """Replace every occurrence of the passage in what the item shows with [redacted], keeping the original;
+    for a comment, in its proposed change too (not in its quoted passage: the draft's words, not personal data).
 
-    The participant's own words stay in `text` (the audit trail and the participant still see them); the
-    redacted text is what the queues and every export show instead.
+    The participant's own words stay in `text` and `proposed_change` (the audit trail and the participant still
+    see them); the redacted texts are what the queues, reports and every export show instead.
     """
     if not passage.strip():
         raise ValidationError(_("Give the passage to redact."), code="passage_required")
     if not reason.strip():
         raise ValidationError(_("Give a reason for the redaction."), code="reason_required")
     current = _locked(item)
-    shown = current.shown_value()
-    if passage not in shown:
+    before = _shown_texts(current)
+    if not current.redact_passage(passage, REDACTED):
         raise ValidationError(
             _("The passage does not occur in the text as it is shown now."), code="passage_not_found"
         )
-    current.redacted_text = shown.replace(passage, REDACTED)
     reason = reason.strip()
     current.redaction_reason = f"{current.redaction_reason}\n{reason}" if current.redaction_reason else reason
     current.redacted_by, current.redacted_at = by, timezone.now()
-    current.save(update_fields=list(REDACTION_FIELDS))
+    current.save(update_fields=list(current.redaction_fields))
     _copy_redaction(current, item)
     audit.record(
         actor=by,
         action=AuditEvent.Action.REDACT,
         consultation=current.response.participant.consultation,
         obj=current,
-        before={"text": shown},
-        after={"text": current.redacted_text},
+        before=before,
+        after=_shown_texts(current),
         details={"reason": reason},
     )
+
+
+def _shown_texts(item: Answer | Comment) -> dict[str, str]:
+    """What the item shows, as the trail records a redaction: the text, and a comment's proposed change."""
+    texts = {"text": item.shown_value()}
+    if isinstance(item, Comment) and item.proposed_change:
+        texts["proposed_change"] = item.shown_proposed_change()
+    return texts
 
 
 @transaction.atomic
@@ -112,18 +119,18 @@ def clear_redaction(*, item: Answer | Comment, by: Any) -> None:
     current = _locked(item)
     if not current.is_redacted:
         return
-    shown = current.shown_value()
+    before = _shown_texts(current)
     reasons = current.redaction_reason
     current.drop_redaction()
-    current.save(update_fields=list(REDACTION_FIELDS))
+    current.save(update_fields=list(current.redaction_fields))
     _copy_redaction(current, item)
     audit.record(
         actor=by,
         action=AuditEvent.Action.REDACT,
         consultation=current.response.participant.consultation,
         obj=current,
-        before={"text": shown},
-        after={"text": current.display_value()},
+        before=before,
+        after=_shown_texts(current),
         details={"cleared": True, "reasons": reasons},
     )
 

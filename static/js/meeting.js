@@ -48,11 +48,15 @@
     else if (now.rehearsal) state = data.msgRehearsal;
     setText(part("state"), state);
     const item = now.item;
-    setText(part("title"), item ? `${item.position}. ${item.title}` : "");
-    let question = "";
-    if (item && item.question_no) question = fill(data.msgQuestion, { number: item.question_no });
-    if (item && item.question) question += `: ${item.question}`;
-    setText(part("question"), question);
+    // Number and title (question label and question) go into separate elements: the title and the question
+    // are isolated in the page (bdi), so a right-to-left page keeps their punctuation where it belongs.
+    setText(part("position"), item ? `${item.position}.` : "");
+    setText(part("item-title"), item ? item.title : "");
+    let label = "";
+    if (item && item.question_no) label = fill(data.msgQuestion, { number: item.question_no });
+    if (label && item.question) label += ":";
+    setText(part("question-number"), label);
+    setText(part("question-text"), item && item.question ? item.question : "");
     if (form) form.hidden = now.state !== "live" && !form.contains(document.activeElement);
     shown = item ? item.id : null;
     showItem(shown);

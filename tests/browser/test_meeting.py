@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from feedback.models import AgendaItem, Consultation, LivePoint, Participant, Question
-from tests.browser.conftest import DESKTOP, SCREENSHOTS, axe_violations, organiser, sign_in
+from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, axe_violations, organiser, screenshot, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -100,7 +100,7 @@ def test_next_reaches_both_participants_within_5_s_while_one_keeps_typing(meetin
     assert axe_violations(amira) == []
 
     # Amira types a point under the first item and keeps the caret in it.
-    field = amira.get_by_label("Your point on: Presentation of the Toolkit")
+    field = amira.get_by_label("Your point about “Presentation of the Toolkit”")
     field.click()
     field.press_sequentially("Audit logs should be ", delay=20)
     box_before = field.bounding_box()
@@ -119,9 +119,9 @@ def test_next_reaches_both_participants_within_5_s_while_one_keeps_typing(meetin
     assert amira.evaluate("document.activeElement.name") == field.get_attribute("name")
     assert field.bounding_box() == box_before
     # The new item's field appears below hers; Bruno, who was not typing, sees only the new one.
-    expect(amira.get_by_label("Your point on: Individual feedback")).to_be_visible()
-    expect(bruno.get_by_label("Your point on: Individual feedback")).to_be_visible()
-    expect(bruno.get_by_label("Your point on: Presentation of the Toolkit")).to_be_hidden()
+    expect(amira.get_by_label("Your point about “Individual feedback”")).to_be_visible()
+    expect(bruno.get_by_label("Your point about “Individual feedback”")).to_be_visible()
+    expect(bruno.get_by_label("Your point about “Presentation of the Toolkit”")).to_be_hidden()
     # Autosave keeps her point under the item she wrote it for, as a rehearsal's.
     expect(amira.get_by_text("Saved at")).to_be_visible()
     point = LivePoint.objects.get(participant__name="Amira Haddad")
@@ -133,3 +133,65 @@ def test_next_reaches_both_participants_within_5_s_while_one_keeps_typing(meetin
     expect(console.locator("#present-count")).to_have_text("2")
     console.screenshot(path=SCREENSHOTS / "meeting-console.png", full_page=True)
     assert axe_violations(console) == []
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_meeting_page_in_arabic_reads_right_to_left_at_both_widths(meeting, browser, viewport):
+    """Before and during the meeting, in Arabic: right to left, nothing wider than the screen, axe-clean, and a
+    point typed in Arabic is saved."""
+    from django.contrib.auth.models import User
+
+    from feedback.meeting import services
+
+    base = meeting["url"]
+    Participant.objects.update(language="ar")
+    context = browser.new_context(viewport=viewport, locale="ar", timezone_id="Asia/Dubai")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.viewport_name = f"ar-{'phone' if viewport == PHONE else 'desktop'}"
+    try:
+        page.goto(meeting["links"]["Amira Haddad"])
+        page.locator("main form [type=submit]").click()
+        page.goto(f"{base}/c/tech/meeting/")
+
+        def check(name: str) -> None:
+            expect(page.locator("html")).to_have_attribute("lang", "ar")
+            expect(page.locator("html")).to_have_attribute("dir", "rtl")
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+            screenshot(page, name)
+            assert axe_violations(page) == [], name
+
+        expect(page.locator(".agenda-item .local-time").first).to_be_visible()
+        check("meeting-before")
+
+        consultation = Consultation.objects.get(slug="tech")
+        services.start(consultation=consultation, by=User.objects.get(username="olga"))
+        expect(page.locator("[data-now=title]")).to_have_text("1. Presentation of the Toolkit", timeout=5_000)
+        field = page.locator("#id_live" + str(consultation.agenda_items.get(position=1).pk))
+        expect(field).to_be_visible()
+        assert field.evaluate("element => getComputedStyle(element).direction") == "rtl"
+        field.fill(POINT_IN_ARABIC)
+        field.blur()
+        status = page.locator(
+            f"#div_id_live{consultation.agenda_items.get(position=1).pk} .autosave-field-status"
+        )
+        expect(status).not_to_be_empty()
+        check("meeting-live")
+        # Titles and questions in another direction than the page are isolated, in the agenda and in the "now"
+        # box as the moderator moves on: the question mark stays at the end of the English question.
+        expect(page.locator(".agenda-item bdi").filter(has_text="Toolkit?")).to_have_count(1)
+        for _step in range(2):
+            services.move(consultation=consultation, by=User.objects.get(username="olga"), step=1)
+        expect(page.locator("bdi[data-now=question-text]")).to_have_text(
+            "What are your thoughts on the Toolkit?", timeout=5_000
+        )
+        expect(page.locator("bdi[data-now=item-title]")).to_have_text("Group discussion")
+        deadline = time.monotonic() + 5
+        while not LivePoint.objects.filter(text=POINT_IN_ARABIC).exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert LivePoint.objects.get(participant__name="Amira Haddad").text == POINT_IN_ARABIC
+    finally:
+        context.close()
+
+
+POINT_IN_ARABIC = "يجب الاحتفاظ بسجلات التدقيق خمس سنوات."
