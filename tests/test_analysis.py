@@ -296,8 +296,9 @@ def test_pages_run_the_same_number_of_queries_for_2_and_30_participants(
     add_submitted_participants(consultation, kinds, 2, 30)
     with django_assert_max_num_queries(few):
         assert client.get(url).status_code == 200
-    # The dashboard's acceptance figures take four queries of their own (tests/test_acceptance.py).
-    assert few <= 19
+    # The dashboard's acceptance figures take four queries of their own (tests/test_acceptance.py), the meeting's
+    # record one more.
+    assert few <= 20
 
 
 # Search
