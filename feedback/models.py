@@ -1251,7 +1251,8 @@ class CommentChange(models.Model):
 
 
 class Revision(models.Model):
-    """What an answer or comment said before the participant changed it after submitting, and when."""
+    """What an answer or comment said before the participant changed it after submitting, and when: for a
+    comment its type and proposed change as well as its text."""
 
     answer = models.ForeignKey(
         Answer, on_delete=models.PROTECT, null=True, blank=True, related_name="revisions"
@@ -1261,6 +1262,11 @@ class Revision(models.Model):
     )
     previous_text = models.TextField(_("previous text"), blank=True)
     previous_selected = models.JSONField(_("previous selected choices"), default=list, blank=True)
+    # Comments only; empty for answers, and for revisions recorded before these were kept.
+    previous_kind = models.CharField(
+        _("previous type of comment"), max_length=10, choices=Comment.Kind.choices, blank=True
+    )
+    previous_proposed_change = models.TextField(_("previous proposed change"), blank=True)
     edited_at = models.DateTimeField(_("edited at"), default=timezone.now)
 
     class Meta:

@@ -32,6 +32,18 @@ urlpatterns = [
     path("c/<slug:slug>/resources/<int:resource_id>/file/", views.resource_file, name="resource-file"),
     path("c/<slug:slug>/comment-sheet/", sheet.comment_sheet_upload, name="comment-sheet"),
     path("c/<slug:slug>/comment-sheet/confirm/", sheet.comment_sheet_confirm, name="comment-sheet-confirm"),
+    path(
+        "c/<slug:slug>/comment-sheet/blank.xlsx",
+        sheet.comment_sheet_blank,
+        {"file_format": "xlsx"},
+        name="comment-sheet-blank-xlsx",
+    ),
+    path(
+        "c/<slug:slug>/comment-sheet/blank.csv",
+        sheet.comment_sheet_blank,
+        {"file_format": "csv"},
+        name="comment-sheet-blank-csv",
+    ),
     path("c/<slug:slug>/review/", views.review, name="review"),
     path("c/<slug:slug>/submit/", views.submit, name="submit"),
     path("c/<slug:slug>/receipt/", views.receipt, name="receipt"),

@@ -516,3 +516,145 @@ def test_the_dashboard_counts_comments_per_resource_by_type(olga_client, consult
 
     assert "Comments per resource, by type" in page
     assert "Technical" in page and "Editorial" in page
+
+
+# A blank sheet to fill in offline
+
+
+def read_xlsx(content: bytes) -> tuple[list[list[str]], list[list[str]]]:
+    """The rows of the workbook's first sheet and of its second (the instructions), as text."""
+    workbook = load_workbook(io.BytesIO(content), read_only=True)
+    sheets = [
+        [["" if cell is None else str(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
+        for sheet in workbook.worksheets
+    ]
+    workbook.close()
+    return sheets[0], sheets[1]
+
+
+def test_a_participant_downloads_a_blank_sheet_listing_the_drafts_sections_and_paragraphs(
+    alice_client, consultation, draft, alice, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(8):
+        response = alice_client.get(f"/c/{consultation.slug}/comment-sheet/blank.xlsx")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="tech-providers-comment-sheet.xlsx"'
+    rows, instructions = read_xlsx(response.content)
+    assert rows[0] == [
+        "participant",
+        "resource",
+        "version",
+        "clause",
+        "paragraph",
+        "quote",
+        "comment_type",
+        "comment",
+        "proposed_change",
+        "draft_text",
+    ]
+    places = [(row[0], row[1], row[3], row[4], row[9]) for row in rows[1:]]
+    code = alice.pseudonym
+    assert places == [
+        (code, TITLE, "", "", ""),
+        (code, TITLE, "1", "", "Core principles"),
+        (code, TITLE, "3.2", "", "Oversight"),
+        (code, TITLE, "3.2", "¶1", "Agencies keep a register of the tools they use."),
+        (code, TITLE, "3.2", "¶2", "Each tool has an owner."),
+        (code, TITLE, "3.2", "¶3", "Owners review the tool every year."),
+        (
+            code,
+            TITLE,
+            "3.2",
+            "¶4",
+            "Human oversight applies to every automated decision that affects a person.",
+        ),
+    ]
+    assert all(row[5:9] == ["", "", "", ""] for row in rows[1:])
+    explained = {row[0]: row[1] for row in instructions if len(row) > 1}
+    assert set(explained) == set(rows[0])
+    assert "ge (general)" in explained["comment_type"]
+
+
+def test_the_blank_sheet_uploaded_unchanged_says_there_are_no_comments(alice_client, consultation, draft):
+    url = f"/c/{consultation.slug}/comment-sheet/"
+    for file_format in ("xlsx", "csv"):
+        blank = alice_client.get(f"{url}blank.{file_format}").content
+
+        page = alice_client.post(url, {"file": SimpleUploadedFile(f"blank.{file_format}", blank)})
+
+        assert page.status_code == 200
+        assert "There are no comments in this file." in page.content.decode(), file_format
+    assert not Comment.objects.exists()
+
+
+def test_a_filled_in_blank_sheet_is_imported(alice_client, consultation, draft, alice):
+    url = f"/c/{consultation.slug}/comment-sheet/"
+    workbook = load_workbook(io.BytesIO(alice_client.get(f"{url}blank.xlsx").content))
+    sheet = workbook.worksheets[0]
+    # Row 8 is 3.2 ¶4: a quoted passage, a type, a comment and a proposed change.
+    assert sheet["E8"].value == "¶4"
+    sheet["F8"], sheet["G8"], sheet["H8"], sheet["I8"] = (
+        "every automated decision",
+        "te",
+        "Too broad.",
+        "decisions with legal effect",
+    )
+    sheet["H2"] = "Good overall."
+    filled = io.BytesIO()
+    workbook.save(filled)
+
+    preview = alice_client.post(url, {"file": SimpleUploadedFile("filled.xlsx", filled.getvalue())})
+    page = preview.content.decode()
+    assert "2 comments will be saved." in page and "0 rows are refused." in page
+    alice_client.post(
+        f"{url}confirm/", {"payload": re.search(r'name="payload" value="([^"]+)"', page).group(1)}
+    )
+
+    saved = {c.text: c for c in Comment.objects.filter(response__participant=alice)}
+    assert (saved["Too broad."].place, saved["Too broad."].kind, saved["Too broad."].quote) == (
+        "3.2 ¶4",
+        "technical",
+        "every automated decision",
+    )
+    assert saved["Good overall."].section is None
+
+
+def test_a_filled_in_blank_csv_is_imported_and_the_draft_text_is_formula_safe(
+    alice_client, consultation, draft, alice
+):
+    draft.paragraphs.filter(number=2).update(text="=Each tool has an owner.")
+    url = f"/c/{consultation.slug}/comment-sheet/"
+    content = alice_client.get(f"{url}blank.csv").content
+    assert content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
+    assert rows[5][4] == "¶2" and rows[5][9] == "'=Each tool has an owner."
+    rows[5][7] = "Name the owner's role."
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(rows)
+
+    preview = alice_client.post(url, {"file": SimpleUploadedFile("filled.csv", buffer.getvalue().encode())})
+
+    assert "1 comment will be saved." in preview.content.decode()
+
+
+def test_the_upload_page_links_to_the_blank_sheet(alice_client, consultation, draft):
+    page = alice_client.get(f"/c/{consultation.slug}/comment-sheet/").content.decode()
+    assert f'href="/c/{consultation.slug}/comment-sheet/blank.xlsx"' in page
+    assert f'href="/c/{consultation.slug}/comment-sheet/blank.csv"' in page
+
+
+def test_an_organiser_downloads_a_blank_sheet_with_no_participant_code(
+    olga_client, client, mona, consultation, draft
+):
+    url = f"/admin/feedback/consultation/{consultation.pk}/comment-sheet/"
+    assert 'blank.xlsx"' in olga_client.get(url).content.decode()
+
+    rows, _instructions = read_xlsx(olga_client.get(f"{url}blank.xlsx").content)
+    csv_rows = list(csv.reader(io.StringIO(olga_client.get(f"{url}blank.csv").content.decode("utf-8-sig"))))
+
+    assert [row[0] for row in rows[1:]] == [""] * 7
+    assert [row[:5] for row in csv_rows] == [row[:5] for row in rows]
+    assert olga_client.get(f"{url}blank.pdf").status_code == 404
+    client.force_login(mona)
+    assert client.get(f"{url}blank.xlsx").status_code == 403

@@ -95,3 +95,60 @@ def test_a_revision_points_at_exactly_one_answer_or_comment(alice, questions, re
 
     with pytest.raises(IntegrityError):
         Revision.objects.create(answer=saved if both else None, comment=remark if both else None)
+
+
+def test_a_comment_edit_after_submitting_keeps_its_previous_type_and_proposed_change_too(
+    alice_client, alice, resource
+):
+    alice_client.post(
+        COMMENT.format(resource.pk), {"kind": "technical", "text": "Before", "proposed_change": "Old words"}
+    )
+    alice_client.post("/c/tech-providers/submit/")
+    saved = Comment.objects.get()
+
+    alice_client.post(
+        f"/c/tech-providers/comments/{saved.pk}/edit/",
+        {"kind": "editorial", "text": "After", "proposed_change": "New words"},
+    )
+
+    [revision] = saved.revisions.all()
+    assert (revision.previous_kind, revision.previous_text, revision.previous_proposed_change) == (
+        "technical",
+        "Before",
+        "Old words",
+    )
+    saved.refresh_from_db()
+    assert (saved.kind, saved.text, saved.proposed_change) == ("editorial", "After", "New words")
+
+
+def test_organisers_see_a_comments_earlier_versions_on_its_page(client, mona, alice_client, alice, resource):
+    alice_client.post(
+        COMMENT.format(resource.pk), {"kind": "technical", "text": "Before", "proposed_change": "Old words"}
+    )
+    alice_client.post("/c/tech-providers/submit/")
+    saved = Comment.objects.get()
+    alice_client.post(f"/c/tech-providers/comments/{saved.pk}/edit/", {"kind": "general", "text": "After"})
+    client.force_login(mona)
+
+    page = client.get(f"/admin/feedback/comment/{saved.pk}/change/").content.decode()
+
+    earlier = page[page.index('class="earlier-versions"') :]
+    earlier = earlier[: earlier.index("</ol>")]
+    assert "Technical" in earlier and "Before" in earlier and "Old words" in earlier
+    assert "After" not in earlier
+
+
+def test_erasure_empties_the_earlier_proposed_changes(alice_client, alice, resource, olga):
+    from feedback.models import Participant
+    from feedback.organising import lifecycle
+
+    alice_client.post(COMMENT.format(resource.pk), {"text": "Before", "proposed_change": "Old words"})
+    alice_client.post("/c/tech-providers/submit/")
+    saved = Comment.objects.get()
+    alice_client.post(f"/c/tech-providers/comments/{saved.pk}/edit/", {"kind": "general", "text": "After"})
+
+    lifecycle.erase_participants(
+        participants=Participant.objects.filter(pk=alice.pk), by=olga, reason="Asked"
+    )
+
+    assert list(Revision.objects.values_list("previous_text", "previous_proposed_change")) == [("", "")]

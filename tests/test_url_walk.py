@@ -120,6 +120,11 @@ SITE_CASES = [
     ("feedback:comment-sheet", {"slug": "own"}, "get", expect(404, alice=200)),
     ("feedback:comment-sheet", {"slug": "other"}, "get", expect(404, carol=302)),
     ("feedback:comment-sheet", {"slug": "own"}, "post", expect(404, alice=200)),
+    # The blank sheet: any participant of the consultation, before their profile too (it holds only the draft).
+    ("feedback:comment-sheet-blank-xlsx", {"slug": "own"}, "get", expect(404, alice=200)),
+    ("feedback:comment-sheet-blank-csv", {"slug": "own"}, "get", expect(404, alice=200)),
+    ("feedback:comment-sheet-blank-csv", {"slug": "other"}, "get", expect(404, carol=200)),
+    ("feedback:comment-sheet-blank-xlsx", {"slug": "own"}, "post", expect(405, alice=405)),
     ("feedback:comment-sheet-confirm", {"slug": "own"}, "get", expect(405)),
     ("feedback:comment-sheet-confirm", {"slug": "own"}, "post", expect(404, alice=400)),
     ("feedback:comment-sheet-confirm", {"slug": "other"}, "post", expect(404, carol=302)),
@@ -325,6 +330,11 @@ ADMIN_CUSTOM = [
         {"object_id": "consultation"},
         expect(403, **SIGNED_OUT, olga=302),
     ),
+    (
+        "admin:feedback_consultation_comment_sheet_blank",
+        {"object_id": "consultation", "file_format": "xlsx"},
+        expect(403, **SIGNED_OUT, olga=200),
+    ),
     # The redline between versions: whoever may view resources; publishing responses needs dispose_comment.
     (
         "admin:feedback_resource_compare",
@@ -478,6 +488,7 @@ def world(consultation, other_consultation, resource, questions, alice, bob, car
         "bob": bob.pk,
         "carol": carol.pk,
         "one": 1,
+        "xlsx": "xlsx",
     }
     objects = {
         "feedback.consultation": consultation.pk,

@@ -15,7 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator, smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
@@ -33,6 +34,7 @@ from feedback.models import (
     Consultation,
     Moderated,
     ResourceVersion,
+    Revision,
     Theme,
 )
 from feedback.organising import moderation
@@ -531,6 +533,25 @@ class AnswerAdmin(ModerationQueue):
     )
 
 
+def _revision_cell(revision: Revision, kinds: dict[str, str]) -> str:
+    """One earlier version of a comment: its type, text and proposed change before the change."""
+    if not revision.previous_kind and not revision.previous_text:
+        return _("added after submitting")
+    cell = format_html(
+        '{} <span class="pre-wrap">{}</span>',
+        kinds.get(revision.previous_kind, revision.previous_kind),
+        revision.previous_text or _("(no text)"),
+    )
+    if revision.previous_proposed_change:
+        cell = format_html(
+            '{}<br>{} <span class="pre-wrap">{}</span>',
+            cell,
+            _("Proposed change:"),
+            revision.previous_proposed_change,
+        )
+    return cell
+
+
 @admin.register(Comment)
 class CommentAdmin(CommentChanges, ModerationQueue):
     """The comment queue: moderation as for answers, plus how the organisers dealt with each comment."""
@@ -576,6 +597,7 @@ class CommentAdmin(CommentChanges, ModerationQueue):
         "response",
         "text",
         "proposed_change",
+        "earlier_versions",
         "status",
         "moderator_note",
         "themes",
@@ -600,6 +622,7 @@ class CommentAdmin(CommentChanges, ModerationQueue):
         "response",
         "text",
         "proposed_change",
+        "earlier_versions",
         "redaction",
         "placements",
         "linked_changes",
@@ -644,6 +667,30 @@ class CommentAdmin(CommentChanges, ModerationQueue):
                 Truncator(obj.shown_proposed_change()).chars(QUOTE_EXCERPT_CHARS),
             )
         return cell
+
+    @admin.display(description=_("earlier versions"))
+    def earlier_versions(self, obj: Comment | None) -> str:
+        """What the comment said before each change the participant made after submitting, newest first: type,
+        text and proposed change."""
+        revisions = list(obj.revisions.order_by("-edited_at", "-pk")) if obj is not None else []
+        if not revisions:
+            return _("Not changed after submitting.")
+        kinds = dict(Comment.Kind.choices)
+        return format_html(
+            '<ol class="earlier-versions">{}</ol>',
+            format_html_join(
+                "",
+                '<li><time datetime="{}">{}</time>: {}</li>',
+                (
+                    (
+                        revision.edited_at.isoformat(),
+                        date_format(timezone.localtime(revision.edited_at), "SHORT_DATETIME_FORMAT"),
+                        _revision_cell(revision, kinds),
+                    )
+                    for revision in revisions
+                ),
+            ),
+        )
 
     @admin.display(description=_("where"))
     def anchor(self, obj: Comment) -> str:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from feedback.admin.forms import CommentSheetUploadForm, InviteeConfirmForm
+from feedback.exports.blank_sheet import BLANK_FORMATS, blank_sheet_response
 from feedback.models import Consultation, Participant, Response
 from feedback.organising import comment_sheet
 
@@ -40,6 +41,11 @@ class ConsultationCommentSheet:
                 "<path:object_id>/comment-sheet/confirm/",
                 self.admin_site.admin_view(self.comment_sheet_confirm_view),
                 name="feedback_consultation_comment_sheet_confirm",
+            ),
+            path(
+                "<path:object_id>/comment-sheet/blank.<str:file_format>",
+                self.admin_site.admin_view(self.comment_sheet_blank_view),
+                name="feedback_consultation_comment_sheet_blank",
             ),
         ]
 
@@ -107,6 +113,17 @@ class ConsultationCommentSheet:
             else:
                 return self._sheet_preview(request, consultation, participant, sheet)
         return self._sheet_page(request, consultation, "upload.html", form=form)
+
+    def comment_sheet_blank_view(
+        self, request: HttpRequest, object_id: str, file_format: str
+    ) -> HttpResponse:
+        """A blank comment sheet of the consultation's drafts, to send to a participant or fill in for them."""
+        consultation = self._sheet_consultation(request, object_id)
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        if file_format not in BLANK_FORMATS:
+            raise Http404
+        return blank_sheet_response(consultation, file_format=file_format)
 
     def comment_sheet_confirm_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Check the previewed rows again and store them as the participant's, all or none."""

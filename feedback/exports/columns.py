@@ -58,6 +58,15 @@ SHEET_COLUMNS = [
 ]
 
 
+# The comment sheet's columns that are read back in (organising/comment_sheet.py), in the sheet's order: all
+# but the organisers' (organisation as the profile shows it, observations, disposition, addressed_in). A blank
+# sheet has these, then the draft's words for reference (not read back in).
+SHEET_ORGANISER_COLUMNS = ("organisation", "observations", "disposition", "addressed_in")
+SHEET_READ_COLUMNS = tuple(name for name in SHEET_COLUMNS if name not in SHEET_ORGANISER_COLUMNS)
+# What the participant writes in a row; a row with none of these is a place in the draft left uncommented.
+SHEET_WRITTEN_COLUMNS = ("quote", "comment_type", "comment", "proposed_change")
+
+
 # The ISO/IEC template's codes for the types of comment (Comment.Kind).
 COMMENT_TYPE_CODES = {"general": "ge", "technical": "te", "editorial": "ed"}
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from feedback import audit
-from feedback.exports.columns import COMMENT_TYPE_CODES
+from feedback.exports.columns import COMMENT_TYPE_CODES, SHEET_READ_COLUMNS, SHEET_WRITTEN_COLUMNS
 from feedback.models import (
     COMMENT_MAX_LENGTH,
     QUOTE_MAX_LENGTH,
@@ -39,18 +39,8 @@ MAX_ROWS = 2000
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
 
 # The columns read back; the others of the exported sheet (organisation, observations, disposition) are the
-# organisers' and are ignored.
-READ_COLUMNS = (
-    "participant",
-    "resource",
-    "version",
-    "clause",
-    "paragraph",
-    "quote",
-    "comment_type",
-    "comment",
-    "proposed_change",
-)
+# organisers', and a blank sheet's draft_text is the draft's: both are ignored.
+READ_COLUMNS = SHEET_READ_COLUMNS
 REQUIRED_COLUMNS = ("resource", "comment")
 # Headers as people retype them, after lower-casing and joining words with "_".
 HEADER_ALIASES = {
@@ -209,8 +199,14 @@ def read_table(file: IO[bytes], *, filename: str) -> list[dict[str, Any]]:
     for line, cells in enumerate(table[1:], start=2):
         values = {name: _cell(cells[i]) if i < len(cells) else "" for i, name in enumerate(header)}
         values = {name: values.get(name, "") for name in READ_COLUMNS}
-        if any(values.values()):
+        # A row that only names a place (as a blank sheet's rows do) holds no comment: left out.
+        if any(values[name] for name in SHEET_WRITTEN_COLUMNS):
             rows.append({"line": line, **values})
+    if not rows:
+        raise ValidationError(
+            _("There are no comments in this file. Write each comment in the “comment” column, one per row."),
+            code="no_comments",
+        )
     return rows
 
 

@@ -140,7 +140,7 @@ def _erase(participants: QuerySet[Participant], *, now: datetime) -> int:
     comments = Comment.objects.filter(response__in=responses)
     no_words = {"moderator_note": "", "redacted_text": "", "redaction_reason": ""}
     Revision.objects.filter(Q(answer__in=answers) | Q(comment__in=comments)).update(
-        previous_text="", previous_selected=[]
+        previous_text="", previous_selected=[], previous_proposed_change=""
     )
     Answer.themes.through.objects.filter(answer__in=answers).delete()
     Comment.themes.through.objects.filter(comment__in=comments).delete()

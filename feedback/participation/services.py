@@ -324,7 +324,12 @@ def edit_comment(
         return current
     if response.is_submitted:
         # Edits after submitting are allowed until the deadline, and each one is kept on record.
-        Revision.objects.create(comment=current, previous_text=current.text)
+        Revision.objects.create(
+            comment=current,
+            previous_text=current.text,
+            previous_kind=current.kind,
+            previous_proposed_change=current.proposed_change,
+        )
     current.text, current.kind, current.proposed_change = text, kind, proposed_change
     current.language = recorded_language(response.participant, language)
     reset = current.back_to_pending()

@@ -11,9 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from feedback import limits
+from feedback.exports.blank_sheet import COLUMN_HELP, HOW_TO, blank_sheet_response
 from feedback.models import Participant
 from feedback.organising import comment_sheet
 from feedback.participation.access import closed_message, page_context, participant_for, response_for
@@ -45,7 +46,7 @@ class SheetConfirmForm(forms.Form):
 
 
 def _page(request: HttpRequest, participant: Participant, status: int = 200, **extra: object) -> HttpResponse:
-    context = page_context(participant, columns=comment_sheet.READ_COLUMNS, **extra)
+    context = page_context(participant, column_help=COLUMN_HELP.items(), how_to=HOW_TO, **extra)
     return render(request, "feedback/comment_sheet.html", context, status=status)
 
 
@@ -90,6 +91,15 @@ def comment_sheet_upload(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             return _preview(request, participant, sheet)
     return _page(request, participant, form=form)
+
+
+@require_GET
+def comment_sheet_blank(request: HttpRequest, slug: str, file_format: str) -> HttpResponse:
+    """A blank comment sheet to fill in offline: the draft's places, the participant's code filled in."""
+    participant = participant_for(request, slug)
+    return blank_sheet_response(
+        participant.consultation, file_format=file_format, participant_code=participant.pseudonym
+    )
 
 
 @require_POST

@@ -200,6 +200,19 @@ def test_a_participant_uploads_a_comment_sheet_and_saves_it(page: Page, live_ser
     page.get_by_role("button", name="Continue to the consultation").click()
     page.goto(f"{live_server.url}/c/tech/comment-sheet/")
     assert axe_violations(page) == []
+    # A blank sheet of the draft: downloaded, then uploaded unchanged, it says there is nothing to save.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Blank comment sheet, Excel (.xlsx)").click()
+    blank = tmp_path / "blank.xlsx"
+    download.value.save_as(blank)
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(blank, read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert [row[3:5] for row in rows[1:]] == [(None, None), ("3.2", None), ("3.2", "¶1")]
+    page.set_input_files("input[type=file]", str(blank))
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#sheet-errors")).to_contain_text("There are no comments in this file.")
+    assert axe_violations(page) == []
     page.set_input_files("input[type=file]", str(sheet))
     page.get_by_role("button", name="Preview").click()
 
