@@ -389,12 +389,13 @@ def test_three_hundred_anchors_in_two_thousand_paragraphs_take_under_two_seconds
         for n, p in enumerate(targets)
     }
 
-    started = time.perf_counter()
+    # CPU time of this process: what the code costs, not how busy the machine's other processes keep its cores.
+    started = time.process_time()
     placements = reanchor_all(anchors, new)
-    reanchored = time.perf_counter() - started
-    started = time.perf_counter()
+    reanchored = time.process_time() - started
+    started = time.process_time()
     changes = redline(old, new)
-    redlined = time.perf_counter() - started
+    redlined = time.process_time() - started
 
     assert Counter(p.status for p in placements.values()) == {
         "exact": 150,
