@@ -79,6 +79,9 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "feedback",
+    # Widget templates are looked up like every other template (FORM_RENDERER below), so Django's own ones must be
+    # found too.
+    "django.forms",
 ]
 
 MIDDLEWARE = [
@@ -177,6 +180,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # INTERPOL's four official languages. Pages follow the participant's choice (Participant.language, the
 # language switcher's cookie), else the browser's Accept-Language, else English. Names are each language's own.
+# Forms render their widgets through TEMPLATES, so templates/ may override a widget's template (the admin's split
+# date and time widget labels its two inputs: templates/admin/widgets/split_datetime.html).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español"), ("ar", "العربية")]
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -667,3 +667,35 @@ def test_the_consultation_list_links_each_row_to_its_export_page_for_exporters(o
     for user, linked in [(olga, True), (ann, True), (mona, False)]:
         page = signed_in(user).get("/admin/feedback/consultation/").content.decode()
         assert (page_url(consultation) in page) is linked, user.username
+
+
+def test_a_csv_from_the_export_page_s_default_choices_starts_with_the_byte_order_mark_excel_needs(
+    olga, consultation, feedback
+):
+    client = signed_in(olga)
+    Participant.objects.filter(email="bob@example.org").update(name="Lucía Fernández")
+
+    page = client.get(page_url(consultation)).content.decode()
+    # What the page's form sends when nothing is changed: its initial choices, the ticked box included.
+    assert 'name="bom" id="id_bom" checked' in page
+    defaults = {"shape": "long", "format": "csv", "profile": "identified", "bom": "on"}
+    body = b"".join(client.post(page_url(consultation), defaults).streaming_content)
+
+    # Excel reads a file without the mark as Latin-1 ("LucÃ\xada"); with it, as UTF-8.
+    assert body.startswith(b"\xef\xbb\xbf")
+    # Readers that know the mark (Python's utf-8-sig, pandas' read_csv by default, R's readr) skip it: the first
+    # column is named "consultation", not "\ufeffconsultation", and accents and Arabic read back intact.
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert list(rows[0])[0] == "consultation"
+    assert {"Lucía Fernández", "مرحبا"} <= {value for row in rows for value in row.values()}
+
+
+def test_the_admin_s_one_click_csv_action_starts_with_the_byte_order_mark(olga, consultation, feedback):
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+    response = signed_in(olga).post(
+        "/admin/feedback/consultation/",
+        {"action": "export_answers_csv", "index": 0, ACTION_CHECKBOX_NAME: [consultation.pk]},
+    )
+
+    assert b"".join(response.streaming_content).startswith(b"\xef\xbb\xbf")

@@ -66,7 +66,9 @@ def quoted(questions, alice, bob, dave, erin) -> dict[str, Answer]:
 
 
 def csv_rows(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+    # Every analysis CSV starts with the byte order mark, for Excel; readers that know UTF-8 skip it.
+    assert response.content.startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def query_count(client: Client, url: str) -> int:

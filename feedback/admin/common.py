@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
 from feedback import audit
@@ -20,6 +21,20 @@ from feedback.models import (
 )
 
 EXCERPT_CHARS = 120
+
+
+class NamedInlineFormSet(BaseInlineFormSet):
+    """A tabular inline shows a field's label only as its column heading, which names no input for a screen reader
+    (WCAG 4.1.2): each input of a row, the delete box included, is named by its column."""
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        for field in form.fields.values():
+            # A split date and time labels its own two inputs (templates/admin/widgets/split_datetime.html).
+            # A foreign key's select sits inside the admin's wrapper (with its add and change links).
+            widget = getattr(field.widget, "widget", field.widget)
+            if field.label and not isinstance(widget, forms.MultiWidget):
+                widget.attrs.setdefault("aria-label", str(field.label))
 
 
 def in_every_language(*fields: str) -> list[str]:

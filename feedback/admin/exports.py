@@ -43,7 +43,8 @@ def export_response(
     if limits.is_limited(request, "export"):
         return limits.too_many_requests(request)
     export = shapes.Export(answers=answers, comments=comments, profile=profile, consultation=consultation)
-    response = formats.file_response(export, file_format="csv", filename=filename)
+    # No choices here: the byte order mark, as on the export page's default, so that Excel reads it as UTF-8.
+    response = formats.file_response(export, file_format="csv", filename=filename, bom=True)
     rows = export.row_count
     filters = dict(request.GET.lists())
     audit.record_export(

@@ -142,8 +142,10 @@ class ExportForm(forms.Form):
         label=_("Format"), choices=[("csv", "CSV"), ("xlsx", "XLSX"), ("json", "JSON")], initial="csv"
     )
     profile = forms.ChoiceField(label=_("Profile"))
+    # Ticked by default: most analysts open CSV files in Excel, which reads a file without the mark as Latin-1
+    # ("LucÃ­a"); pandas and R's readr skip the mark (docs/EXPORTS.md).
     bom = forms.BooleanField(
-        label=_("Start the CSV with a byte order mark (for Excel)"), required=False, initial=False
+        label=_("Start the CSV with a byte order mark (for Excel)"), required=False, initial=True
     )
     status = forms.MultipleChoiceField(
         label=_("Moderation status"), required=False, widget=forms.CheckboxSelectMultiple

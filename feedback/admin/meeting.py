@@ -13,13 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationTabularInline
 
-from feedback.admin.common import EXCERPT_CHARS
+from feedback.admin.common import EXCERPT_CHARS, NamedInlineFormSet
 from feedback.meeting import services
 from feedback.models import AgendaItem, Consultation, LivePoint, Moderated, Question, RapporteurNote
 
 
 class AgendaItemInline(TranslationTabularInline):
     model = AgendaItem
+    formset = NamedInlineFormSet
     fields = ["position", "title", "planned_minutes", "question", "notes"]
     ordering = ["position"]
     extra = 0

@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 
 from feedback.admin import meeting
-from feedback.admin.common import EXCERPT_CHARS, in_every_language
+from feedback.admin.common import EXCERPT_CHARS, NamedInlineFormSet, in_every_language
 from feedback.admin.drafts import ConsultationDraftImport, ResourceDraftImport
 from feedback.admin.exports import ConsultationExportPage
 from feedback.admin.forms import ResourceForm
@@ -43,6 +43,7 @@ from feedback.organising import lifecycle
 
 class ConsultationResourceInline(admin.TabularInline):
     model = ConsultationResource
+    formset = NamedInlineFormSet
     fields = ["position", "resource"]
     autocomplete_fields = ["resource"]
     ordering = ["position"]
@@ -51,6 +52,7 @@ class ConsultationResourceInline(admin.TabularInline):
 
 class QuestionInline(TranslationTabularInline):
     model = Question
+    formset = NamedInlineFormSet
     fields = ["number", "text", "kind", "is_required"]
     ordering = ["number"]
     extra = 0
@@ -350,6 +352,7 @@ class QuestionAdmin(TranslationAdmin):
 
 class ThemeInline(TranslationTabularInline):
     model = Theme
+    formset = NamedInlineFormSet
     fields = ["code", "name", "parent", "description"]
     ordering = ["code"]
     extra = 0

@@ -20,6 +20,17 @@ from feedback.models import (
 # The audit trail, and who may do what
 
 
+class ObjectTypeFilter(admin.AllValuesFieldListFilter):
+    """Object types as stored; events about no object in particular (an export of everything) are listed as
+    "none" rather than as a link with no text."""
+
+    def choices(self, changelist: Any):
+        for choice in super().choices(changelist):
+            if choice["display"] == "":
+                choice["display"] = _("none")
+            yield choice
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     """The trail is read-only for everyone, superusers included: the admin can neither add, change nor delete."""
@@ -34,7 +45,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         "count",
         "change_summary",
     ]
-    list_filter = ["action", "consultation", "object_type", "at"]
+    list_filter = ["action", "consultation", ("object_type", ObjectTypeFilter), "at"]
     search_fields = ["actor_name", "object_repr", "object_id"]
     list_select_related = ["consultation"]
     show_full_result_count = False

@@ -142,7 +142,7 @@ def response_rate(consultation: Consultation) -> dict[str, Any]:
     counts["submitted_share"] = counts["submitted"] / invited if invited else None
     counts["chart"] = Chart(
         dom_id="chart-response-rate",
-        title=_("Response rate"),
+        title=_("Participants at each stage"),
         labels=[_("Invited"), _("Opened the invitation"), _("Draft in progress"), _("Submitted")],
         series=[
             (_("Participants"), [invited, counts["opened"], counts["draft"], counts["submitted"]]),

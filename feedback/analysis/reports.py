@@ -28,6 +28,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy
 
 from feedback.exports.columns import (
+    BOM,
     COMMENT_TYPE_CODES,
     HIDDEN_MARKER,
     formula_safe,
@@ -345,6 +346,8 @@ def csv_download(header: list[str], rows: Iterable[list[str]], *, filename: str)
     response["Content-Disposition"] = content_disposition_header(True, filename)
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
+    # Starts with the UTF-8 byte order mark, as the admin's exports do by default: Excel then reads it as UTF-8.
+    response.write(BOM)
     writer = csv.writer(response, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:

@@ -110,7 +110,7 @@ def test_the_dashboard_draws_every_chart_with_its_table(page: Page, live_server,
     for index in range(7):
         chart_id = canvases.nth(index).get_attribute("data-chart")
         expect(page.locator(f"#{chart_id}-caption")).to_be_visible()
-    expect(page.get_by_role("table", name="Response rate")).to_contain_text("Submitted")
+    expect(page.get_by_role("table", name="Participants at each stage")).to_contain_text("Submitted")
     # Nothing is wider than a phone's screen: wide tables scroll inside their own region.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
