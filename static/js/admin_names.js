@@ -1,9 +1,18 @@
-// Names that two of Django's admin widgets leave out (WCAG 4.1.2), given as the widgets are built, since their
-// scripts build them after the page has loaded (and again for each inline row added).
+// Names that Django's admin leaves out (WCAG 1.3.1, 4.1.2), given as the widgets are built, since their scripts
+// build them after the page has loaded (and again for each inline row added).
 (function () {
   "use strict";
 
   function name() {
+    // A tabular inline's first column (each row's saved item) has an empty heading: it takes the inline's own
+    // heading, for screen readers only, so that every cell of the table has a heading.
+    document.querySelectorAll("fieldset.module th.original:empty").forEach(function (heading) {
+      const title = heading.closest("fieldset").querySelector(".inline-heading");
+      const text = document.createElement("span");
+      text.className = "visually-hidden";
+      text.textContent = title ? title.textContent.trim() : "";
+      heading.appendChild(text);
+    });
     // The filter box of a two-list selector (filter_horizontal): its search icon is a span with an aria-label but
     // no role, a label that assistive technology may not read; as an image it is read.
     document.querySelectorAll(".help-tooltip[aria-label]:not([role])").forEach(function (icon) {
