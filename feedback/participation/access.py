@@ -13,15 +13,20 @@ from feedback.models import (
     Response,
 )
 from feedback.participation import services
+from feedback.participation.snapshot import Snapshot, snapshot
 
 # Access helpers: anything the caller may not see is a 404, never a 403 that confirms it exists.
 
 
 def participant_for(request: HttpRequest, slug: str) -> Participant:
-    """The participant this browser session was bound to for consultation `slug`, or 404."""
+    """The participant this browser session was bound to for consultation `slug`, or 404. Looked up once per
+    request: later calls get the same participant (request.participant_snapshot is its consultation's snapshot)."""
     participant_id = session.bound_participant_id(request, slug)
     if participant_id is None:
         raise Http404
+    cached = getattr(request, "_participant", None)
+    if cached is not None and cached[0] == (participant_id, slug):
+        return cached[1]
     participant = (
         Participant.objects.select_related("consultation", "response")
         .filter(pk=participant_id, consultation__slug=slug, consultation__is_published=True, is_revoked=False)
@@ -33,8 +38,17 @@ def participant_for(request: HttpRequest, slug: str) -> Participant:
     )
     if participant is None:
         raise Http404
+    request.participant_snapshot = snapshot(
+        participant.consultation_id, participant.consultation.content_version
+    )
+    request._participant = ((participant_id, slug), participant)
     i18n.use_participant_language(request, participant)
     return participant
+
+
+def snapshot_of(request: HttpRequest) -> Snapshot:
+    """The snapshot of the consultation of the participant participant_for found for this request."""
+    return request.participant_snapshot
 
 
 def response_for(participant: Participant) -> Response:
@@ -66,11 +80,11 @@ def page_context(participant: Participant, **extra: object) -> dict[str, object]
         "participant": participant,
         "consultation": consultation,
         "closed_message": closed_message(consultation),
-        # Called by the navigation only (one query): whether the responses to comments are published.
+        # For the navigation: whether the responses to comments are published (kept in the snapshot).
         "has_responses": lambda: has_published_responses(consultation),
         **extra,
     }
 
 
 def has_published_responses(consultation: Consultation) -> bool:
-    return consultation.resource_links.filter(responses_published_at__isnull=False).exists()
+    return snapshot(consultation.pk, consultation.content_version).has_published_responses

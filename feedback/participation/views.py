@@ -35,6 +35,7 @@ from feedback.participation.access import (
     page_context,
     participant_for,
     response_for,
+    snapshot_of,
 )
 from feedback.participation.forms import AnswersForm, CommentForm, NewCommentForm, ProfileForm
 
@@ -147,8 +148,8 @@ def questions(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("feedback:profile", slug=slug)
     consultation = participant.consultation
     response = response_for(participant)
-    # Ordered by number alone: the default ordering starts with the consultation, which costs a join here.
-    question_list = list(consultation.questions.order_by("number"))
+    # In order of their numbers, as this process keeps them (snapshot.py).
+    question_list = list(snapshot_of(request).questions)
     closed = closed_message(consultation)
     saved_times = None
     if request.method == "POST":
@@ -207,9 +208,7 @@ def autosave(request: HttpRequest, slug: str) -> JsonResponse:
     consultation = participant.consultation
     name = request.POST.get("field", "")
     match = re.fullmatch(r"q([0-9]{1,5})", name)
-    # order_by("pk"): one row at most (numbers are unique per consultation); the default ordering would join
-    # the consultation for nothing.
-    question = consultation.questions.filter(number=int(match[1])).order_by("pk").first() if match else None
+    question = snapshot_of(request).question(int(match[1])) if match else None
     if question is None:
         return autosave_error(_("This is not one of the guiding questions of this consultation."), 400)
     closed = closed_message(consultation)
