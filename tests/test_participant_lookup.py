@@ -7,8 +7,9 @@ import pytest
 from django.db.models import Model
 from django.utils import timezone
 
-from feedback.models import Consultation, Participant, Response
+from feedback.models import Consultation, Participant, Question, Response
 from feedback.participation.access import find_participant
+from tests.conftest import answer
 
 
 def orm_lookup(participant_id: int, slug: str) -> Participant | None:
@@ -98,3 +99,27 @@ def test_the_participant_found_can_be_saved_and_read_like_any_other(
     participant.save(update_fields=["role"])
 
     assert Participant.objects.get(pk=alice.pk).role == "Chief scientist"
+
+
+def test_the_question_page_reads_the_answers_the_orm_would(alice, questions):
+    from feedback.participation.views import ANSWER_FORM_COLUMNS
+
+    answer(alice, questions[0], "Line one\nline «two» & three")
+    choice = Question.objects.create(
+        consultation=questions[0].consultation,
+        number=3,
+        text="Which?",
+        kind="multiple_choice",
+        choices="A\nB\nC",
+    )
+    answer(alice, choice, "", selected=["A", "C"])
+    response = Response.objects.get(participant=alice)
+    fields = ["id", "response_id", "question_id", "text", "selected", "updated_at"]
+
+    read = ANSWER_FORM_COLUMNS.where("default", response=response.pk)
+    expected = response.answers.order_by().only(*fields)
+
+    assert sorted(({f: getattr(a, f) for f in fields} for a in read), key=lambda a: a["id"]) == sorted(
+        ({f: getattr(a, f) for f in fields} for a in expected), key=lambda a: a["id"]
+    )
+    assert {tuple(a.selected) for a in read} == {(), ("A", "C")}

@@ -30,6 +30,7 @@ class Columns:
         self.attnames = [field.attname for field in chosen]
         # Per database alias: [(position, converters, expression)] of the columns that need converting.
         self._converters: dict[str, list[tuple[int, list[Any], Any]]] = {}
+        self._where_sql: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def __len__(self) -> int:
         return len(self.fields)
@@ -72,3 +73,17 @@ class Columns:
                 value = converter(value, expression, connection)
             values[position] = value
         return self.model.from_db(using, self.attnames, values)
+
+    def where(self, using: str, **equal: Any) -> list[Model]:
+        """The instances of the rows whose fields equal these values (no ordering)."""
+        names = tuple(equal)
+        sql = self._where_sql.get((using, names))
+        if sql is None:
+            conditions = " AND ".join(f"{self.column(name, using)} = %s" for name in names)
+            # Names from the model, quoted; the values are parameters.
+            sql = f"SELECT {self.sql(using)} FROM {self.table(using)} WHERE {conditions}"  # noqa: S608  # nosec B608
+            self._where_sql[(using, names)] = sql
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, list(equal.values()))
+            rows = cursor.fetchall()
+        return [self.build(row, using) for row in rows]
