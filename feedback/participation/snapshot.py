@@ -25,6 +25,8 @@ class Snapshot:
     questions: tuple[Question, ...]
     has_published_responses: bool
     by_number: dict[int, Question] = field(default_factory=dict)
+    # What else is built once from these rows (the answer form's fields per language): dropped with them.
+    memo: dict = field(default_factory=dict)
 
     def consultation(self) -> Consultation:
         """A copy of the consultation for one request (its attributes are the request's to set)."""

@@ -188,8 +188,12 @@ def questions(request: HttpRequest, slug: str) -> HttpResponse:
         answers = ANSWER_FORM_COLUMNS.where(router.db_for_read(Answer), response=response.pk)
         for answer in answers:
             answer.question = questions_by_id[answer.question_id]
+        kept = snapshot_of(request)
         form = AnswersForm(
-            initial=AnswersForm.initial_from(answers), questions=question_list, disabled=bool(closed)
+            initial=AnswersForm.initial_from(answers),
+            questions=question_list,
+            disabled=bool(closed),
+            shared=AnswersForm.shared_fields(kept.memo, kept.questions, disabled=bool(closed)),
         )
         # Autosave compares these with drafts kept in the browser to restore only text newer than the server's.
         saved_times = json.dumps(
@@ -219,7 +223,8 @@ def autosave(request: HttpRequest, slug: str) -> JsonResponse:
     closed = closed_message(consultation)
     if closed:
         return autosave_error(closed, 409)
-    field = AnswersForm.make_field(question)
+    kept = snapshot_of(request)
+    field = AnswersForm.shared_fields(kept.memo, kept.questions, disabled=False)[name]
     try:
         value = field.clean(field.widget.value_from_datadict(request.POST, {}, name))
     except ValidationError as error:
