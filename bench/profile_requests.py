@@ -1,7 +1,9 @@
-"""CPU cost per request of /healthz, a participant's question page and the autosave POST, in process.
+"""CPU cost per request of /healthz and the participant's pages, in process: the question page, the autosave
+POST, the live meeting's poll (now.json, answered 304 as most polls are) and a resource page of 200 paragraphs
+with 50 of the participant's comments.
 
-Usage: .venv/bin/python bench/profile_requests.py [-n 300] [--sqlite] [--profile questions|autosave|healthz]
-                                                  [--top 25] [--no-redis] [--blocks 5] [--dump FILE]
+Usage: .venv/bin/python bench/profile_requests.py [-n 300] [--sqlite] [--profile TARGET] [--top 25]
+                                                  [--no-redis] [--blocks 5] [--dump FILE] [--instructions]
 Wall clock on a shared 2-core machine says little; CPU time per request does. The script sets up what
 bench/http_load.py serves (production settings: DEBUG=0, the cached template loader, manifest static files,
 Redis for the cache; a throw-away PostgreSQL database `bench_profile_<pid>` or, with --sqlite, a temporary
@@ -13,10 +15,18 @@ compare two versions of a page), the database server's CPU time (the PostgreSQL 
 where it is part of Python's), the queries and the wall time; then the ratios of /healthz's CPU to each page's,
 which is the ratio wrk would measure on a saturated machine where CPU is the bottleneck. --profile prints a
 cProfile top list (cumulative time) of one target.
+
+--instructions also counts the machine instructions per request of each target with valgrind's callgrind (the
+Python process only: not PostgreSQL's or Redis's). Unlike time, the count hardly moves with the machine's load
+(a few tenths of a percent between runs), so it shows a change of a few percent that timing cannot. Each target
+runs in a process of its own under valgrind, against the database seeded here; the requests measured are
+marked with callgrind's client requests (a tiny C helper compiled with gcc and valgrind's headers, Debian's
+`valgrind` package).
 """
 
 import argparse
 import cProfile
+import ctypes
 import io
 import json
 import os
@@ -24,6 +34,7 @@ import pstats
 import re
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,11 +46,12 @@ from loopback_env import HIGH_RATE_LIMITS, production_like  # bench/, the script
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SLUG = "bench-profile"
-KEEP = ("cpu_ms", "cpu_median_ms", "db_cpu_ms", "wall_ms", "queries", "calls")
+KEEP = ("cpu_ms", "cpu_median_ms", "db_cpu_ms", "wall_ms", "queries", "calls", "instructions")
 
 
 def configure(args: argparse.Namespace, tmp: Path) -> str | None:
-    """Production-like environment (bench/loopback_env.py); returns the database to drop at the end."""
+    """Production-like environment (bench/loopback_env.py); returns the database to drop at the end (None when
+    there is none, or when it is another process's: --reuse)."""
     os.environ.update(
         production_like(
             tmp,
@@ -51,6 +63,11 @@ def configure(args: argparse.Namespace, tmp: Path) -> str | None:
     if not args.no_redis:
         os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
         os.environ["CACHE_KEY_PREFIX"] = f"bench-profile-{secrets.token_hex(4)}"
+    if args.reuse:
+        # The parent's database and collected static files.
+        os.environ["DATABASE_URL"] = args.reuse
+        os.environ["STATIC_ROOT"] = args.static_root
+        return None
     if args.sqlite:
         os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
         return None
@@ -65,18 +82,35 @@ def configure(args: argparse.Namespace, tmp: Path) -> str | None:
     return name
 
 
-def seed(participants: int) -> str:
-    """One open consultation as in bench/http_load.py; returns the first participant's invitation token."""
+def seed(participants: int) -> tuple[str, int]:
+    """One open consultation as in bench/http_load.py, with a meeting running and a resource as in
+    bench/resource_page.py (20 sections of 10 paragraphs, 50 comments of the first participant on it); returns
+    the first participant's invitation token and the resource's id."""
     from datetime import timedelta
 
+    from django.contrib.auth.models import User
     from django.utils import timezone
 
-    from feedback.models import Answer, Consultation, Participant, Question, Response
+    from feedback.meeting import services as meeting
+    from feedback.models import (
+        AgendaItem,
+        Answer,
+        Comment,
+        Consultation,
+        ConsultationResource,
+        Participant,
+        Question,
+        Resource,
+        ResourceParagraph,
+        ResourceSection,
+        Response,
+    )
 
     now = timezone.now()
     consultation = Consultation.objects.create(
         title="Bench", slug=SLUG, stakeholder_group="Bench",
         opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=7),
+        meeting_starts_at=now, meeting_ends_at=now + timedelta(minutes=90),
     )  # fmt: skip
     questions = [
         Question.objects.create(
@@ -102,7 +136,60 @@ def seed(participants: int) -> str:
             for q in questions
         ]
     )
-    return tokens[0]
+    for position in range(1, 11):
+        AgendaItem.objects.create(
+            consultation=consultation, position=position, title=f"Item {position}", planned_minutes=5
+        )
+    moderator = User.objects.create_user("bench-moderator", "moderator@example.org", is_staff=True)
+    meeting.start(consultation=consultation, by=moderator)
+    resource = Resource.objects.create(
+        title="Principles (bench)", category="primary", summary="A long draft."
+    )
+    version = resource.latest_version()
+    ConsultationResource.objects.create(consultation=consultation, resource=resource, position=1)
+    paragraphs = []
+    for position in range(1, 21):
+        section = ResourceSection.objects.create(
+            resource=resource, version=version, position=position,
+            number=f"{(position - 1) // 4 + 1}.{(position - 1) % 4 + 1}", level=2,
+            heading=f"Heading of section {position}",
+        )  # fmt: skip
+        paragraphs += ResourceParagraph.objects.bulk_create(
+            [
+                ResourceParagraph(
+                    section=section,
+                    number=n,
+                    kind="list_item" if n % 4 == 0 else "paragraph",
+                    text=f"Paragraph {n} of section {position}: an agency uses the system only where the law "
+                    "allows it, and only as far as the stated purpose requires, after an assessment of the "
+                    "risks to the people affected and with a human in charge.",
+                )  # fmt: skip
+                for n in range(1, 11)
+            ]
+        )
+    comments = []
+    for k in range(50):
+        paragraph = paragraphs[(k * 4) % len(paragraphs)]
+        quoted = k % 5 != 0
+        start = paragraph.text.index("the law allows it")
+        comments.append(
+            Comment(
+                response=responses[0],
+                resource=resource,
+                version=version,
+                section_id=paragraph.section_id,
+                paragraph=paragraph,
+                kind=("general", "technical", "editorial")[k % 3],
+                quote="the law allows it" if quoted else "",
+                quote_start=start if quoted else None,
+                text=f"Comment {k}: name the law and say who assesses the purpose. " * 3,
+                proposed_change="where national law and international human rights law allow it"
+                if k % 2
+                else "",
+            )  # fmt: skip
+        )
+    Comment.objects.bulk_create(comments)
+    return tokens[0], resource.pk
 
 
 class Wsgi:
@@ -144,6 +231,7 @@ class Wsgi:
             environ["HTTP_" + key.upper().replace("-", "_")] = value
         status: list[str] = []
         response = self.app(environ, lambda s, h: status.append(s))
+        self.last_response = response
         content = b"".join(response)
         if hasattr(response, "close"):
             response.close()
@@ -176,6 +264,89 @@ def backend_cpu() -> tuple[int, float] | None:
     return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+TARGETS = ["healthz", "questions", "autosave", "poll", "resource"]
+
+
+def targets_of(client: Wsgi, csrf: str, resource_id: int) -> dict:
+    """Each target as a function making one request."""
+    texts = [
+        "Human oversight first.",
+        "Audit logs and bias testing matter most.",
+        "Explainability, then redress.",
+    ]
+    counter = iter(range(10**9))
+
+    def autosave() -> tuple:
+        body = urlencode({"field": "q1", "q1": f"{texts[next(counter) % 3]} ({next(counter)})"})
+        return client("POST", f"/c/{SLUG}/autosave/", body.encode(), {"X-CSRFToken": csrf})
+
+    status, _body = client("GET", f"/c/{SLUG}/meeting/now.json")
+    etag = client.last_response["ETag"]
+
+    def poll() -> tuple:
+        status, body = client("GET", f"/c/{SLUG}/meeting/now.json", headers={"If-None-Match": etag})
+        # A poll while nothing changes: 304 without a body. Counted as a success below.
+        return (200 if status == 304 else status), body
+
+    return {
+        # wrk sends no cookie to /healthz.
+        "healthz": lambda: client("GET", "/healthz", cookies=False),
+        "questions": lambda: client("GET", f"/c/{SLUG}/questions/"),
+        "autosave": autosave,
+        "poll": poll,
+        "resource": lambda: client("GET", f"/c/{SLUG}/resources/{resource_id}/"),
+    }
+
+
+MARKER_C = """#include <valgrind/callgrind.h>
+void bench_toggle_collect(void) { CALLGRIND_TOGGLE_COLLECT; }
+"""
+
+
+def count_instructions(args: argparse.Namespace, token: str, resource_id: int, tmp: Path) -> dict[str, float]:
+    """Instructions per request of each target, each in a process of its own under callgrind."""
+    marker = tmp / "marker.so"
+    (tmp / "marker.c").write_text(MARKER_C)
+    subprocess.run(["gcc", "-O1", "-shared", "-fPIC", "-o", str(marker), str(tmp / "marker.c")], check=True)
+    counts = {}
+    for name in args.targets:
+        out = tmp / f"callgrind.{name}"
+        child = [
+            sys.executable, __file__, "--reuse", os.environ["DATABASE_URL"], "--child", name,
+            "--token", token, "--resource", str(resource_id), "--marker", str(marker),
+            "--static-root", os.environ["STATIC_ROOT"],
+            "-n", str(args.instructions_n),
+        ]  # fmt: skip
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--collect-atstart=no", f"--callgrind-out-file={out}", *child],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if done.returncode:
+            raise RuntimeError(f"the callgrind run of {name} failed:\n{done.stderr[-3000:]}")
+        totals = [line for line in out.read_text().splitlines() if line.startswith("totals:")]
+        counts[name] = int(totals[0].split()[1]) / args.instructions_n
+    return counts
+
+
+def child(args: argparse.Namespace) -> None:
+    """Under callgrind: bind the session, warm up, then collect only while making -n requests of one target."""
+    import django
+
+    django.setup()
+    client = Wsgi()
+    csrf = bind(client, args.token)
+    call = targets_of(client, csrf, args.resource)[args.child]
+    for _ in range(20):
+        status, body = call()
+        assert status == 200, (args.child, status, body[:300])
+    marker = ctypes.CDLL(args.marker)
+    marker.bench_toggle_collect()
+    for _ in range(args.n):
+        call()
+    marker.bench_toggle_collect()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=300, help="requests per target")
@@ -183,9 +354,24 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=200)
     parser.add_argument("--sqlite", action="store_true")
     parser.add_argument("--no-redis", action="store_true")
+    parser.add_argument("--profile", choices=TARGETS, action="append", default=[])
     parser.add_argument(
-        "--profile", choices=["healthz", "questions", "autosave"], action="append", default=[]
+        "--targets",
+        type=lambda value: value.split(","),
+        default=TARGETS,
+        help="comma-separated, of " + ",".join(TARGETS),
     )
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions per request (callgrind)"
+    )
+    parser.add_argument("--instructions-n", type=int, default=20, help="requests counted per target")
+    # Internal: the process run under callgrind by --instructions.
+    parser.add_argument("--reuse", help=argparse.SUPPRESS)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--token", help=argparse.SUPPRESS)
+    parser.add_argument("--resource", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--marker", help=argparse.SUPPRESS)
+    parser.add_argument("--static-root", help=argparse.SUPPRESS)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--dump", type=Path, help="write the question page's HTML to this file and stop")
     parser.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative, tottime)")
@@ -194,8 +380,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         db_name = configure(args, tmp)
+        if args.child:
+            child(args)
+            return
         try:
-            run(args)
+            run(args, tmp)
         finally:
             if db_name:
                 from django.db import connections
@@ -210,7 +399,7 @@ def main() -> None:
                     conn.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
 
 
-def run(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace, tmp: Path) -> None:
     import django
 
     django.setup()
@@ -221,7 +410,7 @@ def run(args: argparse.Namespace) -> None:
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)
-    token = seed(args.participants)
+    token, resource_id = seed(args.participants)
     client = Wsgi()
     csrf = bind(client, token)
     if args.dump:
@@ -233,23 +422,8 @@ def run(args: argparse.Namespace) -> None:
         f"template loader {type(loaders[0]).__module__}.{type(loaders[0]).__name__}, "
         f"cache {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}; {args.n} requests per target"
     )
-    texts = [
-        "Human oversight first.",
-        "Audit logs and bias testing matter most.",
-        "Explainability, then redress.",
-    ]
-    counter = iter(range(10**9))
-
-    def autosave() -> tuple:
-        body = urlencode({"field": "q1", "q1": f"{texts[next(counter) % 3]} ({next(counter)})"})
-        return client("POST", f"/c/{SLUG}/autosave/", body.encode(), {"X-CSRFToken": csrf})
-
-    targets = {
-        # wrk sends no cookie to /healthz.
-        "healthz": lambda: client("GET", "/healthz", cookies=False),
-        "questions": lambda: client("GET", f"/c/{SLUG}/questions/"),
-        "autosave": autosave,
-    }
+    every = targets_of(client, csrf, resource_id)
+    targets = {name: every[name] for name in args.targets}
     results: dict[str, dict] = {}
     for name, call in targets.items():
         status, body = call()
@@ -308,6 +482,9 @@ def run(args: argparse.Namespace) -> None:
         f"{'queries':>8} {'calls':>7} {'ratio':>7}"
     )
     base = results["healthz"]["cpu_ms"] + (results["healthz"]["db_cpu_ms"] or 0)
+    if args.instructions:
+        for name, count in count_instructions(args, token, resource_id, tmp).items():
+            results[name]["instructions"] = count
     for name, r in results.items():
         total = r["cpu_ms"] + (r["db_cpu_ms"] or 0)
         db = f"{r['db_cpu_ms']:.2f}" if r["db_cpu_ms"] is not None else "-"
@@ -320,6 +497,14 @@ def run(args: argparse.Namespace) -> None:
         f"(CPU: the quietest of {args.blocks} blocks of {size} requests, and the median block; ratio: /healthz's "
         "CPU per request over the target's, Python and database together)"
     )
+    if args.instructions:
+        print(
+            f"\ninstructions per request (callgrind, Python process only, {args.instructions_n} requests each)"
+        )
+        healthz = results.get("healthz", {}).get("instructions")
+        for name, r in results.items():
+            ratio = f"  {healthz / r['instructions']:.3f}x healthz" if healthz else ""
+            print(f"{name:<10} {r['instructions'] / 1e6:8.2f} M{ratio}")
     for name, r in results.items():
         if "sql" in r and os.environ.get("BENCH_SHOW_SQL"):
             print(f"\n{name} queries:\n" + "\n".join("  " + q[:200] for q in r["sql"]))

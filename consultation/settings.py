@@ -121,6 +121,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # {% load i18n %}: Django's library, with {% translate "..." %} kept per language once rendered.
+            "libraries": {"i18n": "consultation.template_i18n"},
         },
     },
 ]
@@ -298,7 +300,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis backend, one client per connection pool (consultation/cache.py).
+            "BACKEND": "consultation.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "consultation"),
         }

@@ -4,16 +4,19 @@ import hashlib
 import re
 import secrets
 import zoneinfo
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.validators import FileExtensionValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Left, Lower
 from django.db.models.lookups import Regex
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -106,6 +109,11 @@ class Consultation(models.Model):
         ),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Rises in the same transaction as any change to what participant pages read of the consultation and never
+    # changes otherwise: the consultation itself, its guiding questions, its resources' links (touch_consultations
+    # below). Each process keeps those rows per consultation until a request brings a higher number
+    # (feedback/participation/snapshot.py), so every process and instance sees a change on its next request.
+    content_version = models.PositiveBigIntegerField(_("content version"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("consultation")
@@ -129,6 +137,19 @@ class Consultation(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding:
+            return super().save(*args, **kwargs)
+        # Raised by the UPDATE itself, never written back as read: a copy read before another change would
+        # otherwise set the number back to one some process already holds older rows under.
+        self.content_version = F("content_version") + 1
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "content_version"}
+        super().save(*args, **kwargs)
+        self.content_version = (
+            Consultation.objects.filter(pk=self.pk).values_list("content_version", flat=True).first()
+        )
 
     def clean(self) -> None:
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
@@ -1677,3 +1698,25 @@ class QuestionSummary(models.Model):
 
     def __str__(self) -> str:
         return f"Q{self.question_id}: {self.text[:60]}"
+
+
+def touch_consultations(consultation_ids: Iterable[int | None]) -> None:
+    """Raise the content version of these consultations: what their participant pages read has changed. Called for
+    every save and delete of the rows those pages keep per process (the receivers below); code that writes them
+    with QuerySet.update() or bulk_create(), which send no signal, calls it itself."""
+    ids = {pk for pk in consultation_ids if pk is not None}
+    if ids:
+        Consultation.objects.filter(pk__in=ids).update(content_version=F("content_version") + 1)
+
+
+def _touch_its_consultation(sender: type[models.Model], instance: models.Model, **kwargs: object) -> None:
+    touch_consultations([instance.consultation_id])
+
+
+for _model in (Question, ConsultationResource):
+    post_save.connect(
+        _touch_its_consultation, sender=_model, dispatch_uid=f"content_version_{_model.__name__}"
+    )
+    post_delete.connect(
+        _touch_its_consultation, sender=_model, dispatch_uid=f"content_version_{_model.__name__}"
+    )

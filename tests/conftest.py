@@ -182,6 +182,15 @@ def fresh_rate_limits() -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_snapshots_of_earlier_tests() -> None:
+    """Every test starts with no consultation kept in this process: a rolled-back test's consultation id may be
+    used again (SQLite) with the same content version."""
+    from feedback.participation import snapshot
+
+    snapshot.forget()
+
+
+@pytest.fixture(autouse=True)
 def english_to_start_with() -> Iterator[None]:
     """Every test starts in English. A request leaves its language active in the thread (the test client runs
     in it), and a fixture that writes consultation content in French would fill the French columns only."""

@@ -917,7 +917,10 @@ def test_an_autosave_and_a_post_of_the_same_new_form_crossing_make_one_comment(
 ):
     """On a slow connection the form's post can leave before its first autosave's answer came back: both name
     the form's key, so the second edits what the first made."""
-    data = {**passage_post(section, paragraphs[0], "the law allows it", field="text"), "draft_key": "form-key-1"}
+    data = {
+        **passage_post(section, paragraphs[0], "the law allows it", field="text"),
+        "draft_key": "form-key-1",
+    }
 
     alice_client.post(f"/c/tech-providers/resources/{resource.pk}/comment/autosave/", data)
     posted = alice_client.post(
@@ -984,6 +987,8 @@ def test_resource_page_with_200_paragraphs_and_50_comments_costs_a_fixed_number_
             quote_start=paragraph.text.index("of the draft"),
         )
 
+    # The first request of a process also reads the consultation and its questions (snapshot.py).
+    alice_client.get(PAGE.format(resource.pk))
     with django_assert_max_num_queries(10):
         page = alice_client.get(PAGE.format(resource.pk)).content.decode()
 

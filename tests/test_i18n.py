@@ -391,3 +391,42 @@ def test_dates_read_naturally_in_each_language(language, expected):
 
     with translation.override(language):
         assert date_format(datetime(2022, 11, 3, 13, 0), "DATETIME_FORMAT") == expected
+
+
+KEPT_TRANSLATIONS = """{% load i18n %}<p>{% translate "Save answers" %}|{% trans 'Review and submit' %}|\
+{% translate "Saving…" %}|{% translate "a < b & \\"c\\" 50% off" %}|{% translate "Save answers" as saved %}{{ saved }}|\
+{% translate "Save answers"|upper %}|{% translate "May" context "month name" %}|{% translate "Save answers" noop %}|\
+{% with word="Review and submit" %}{% translate word %}{% endwith %}</p>\
+{% autoescape off %}{% translate "a < b & \\"c\\" 50% off" %}{% endautoescape %}"""
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es", "ar", None])
+def test_kept_translations_render_what_djangos_translate_tag_renders(language):
+    """consultation/template_i18n.py keeps `{% translate "..." %}` per language once rendered; every other form of
+    the tag is Django's. Rendered twice, in each language and with autoescaping on and off, both write the same."""
+    from django.template import Context, Engine
+
+    ours = Engine(libraries={"i18n": "consultation.template_i18n"}).from_string(KEPT_TRANSLATIONS)
+    djangos = Engine(libraries={"i18n": "django.templatetags.i18n"}).from_string(KEPT_TRANSLATIONS)
+    with translation.override(language):
+        expected = djangos.render(Context())
+        assert ours.render(Context()) == expected
+        assert ours.render(Context()) == expected
+    # A template's string literals are safe (Django marks them so); percent signs come out single.
+    assert expected.count('a < b & "c" 50% off') == 2
+
+
+def test_a_kept_translation_follows_the_language_of_each_request(alice_client, alice, questions):
+    """The same template node, rendered in English then French then English again."""
+    assert "Save answers" in alice_client.get("/c/tech-providers/questions/").content.decode()
+    Participant.objects.filter(pk=alice.pk).update(language="fr")
+    french = alice_client.get("/c/tech-providers/questions/").content.decode()
+    assert (
+        "Save answers" not in french
+        and translation.override("fr")
+        and gettext("Save answers") != "Save answers"
+    )
+    with translation.override("fr"):
+        assert gettext("Save answers") in french
+    Participant.objects.filter(pk=alice.pk).update(language="en")
+    assert "Save answers" in alice_client.get("/c/tech-providers/questions/").content.decode()

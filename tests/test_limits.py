@@ -3,6 +3,7 @@ per address and per participant or user, kept in the configured cache (a real Re
 
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
@@ -153,7 +154,7 @@ def redis_cache():
     prefix = f"test-limits-{uuid.uuid4().hex}"
     config = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "consultation.cache.RedisCache",
             "LOCATION": url,
             "KEY_PREFIX": prefix,
         }
@@ -254,7 +255,7 @@ def test_when_redis_cannot_count_the_limited_requests_are_refused_not_let_throug
     # Nothing listens on port 9 of loopback: every count fails, and a count that cannot be read is over the limit.
     unreachable = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "consultation.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:9/0",
         }
     }
@@ -265,3 +266,19 @@ def test_when_redis_cannot_count_the_limited_requests_are_refused_not_let_throug
 
     assert response.status_code == 429
     assert not Answer.objects.exists()
+
+
+def test_the_redis_cache_builds_one_client_per_connection_pool_and_shares_it_between_threads(redis_cache):
+    """consultation/cache.py: Django's backend built a redis-py client for every operation."""
+    cache = caches["default"]
+    client = cache._cache.get_client(write=True)
+    assert cache._cache.get_client() is client
+    assert cache._cache.get_client(write=True) is client
+
+    def round_trip(number: int) -> int:
+        cache.set(f"thread-{number}", {"number": number}, 60)
+        return cache.get(f"thread-{number}")["number"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(round_trip, range(40))) == list(range(40))
+    assert cache.get_many(["thread-3", "thread-39"]) == {"thread-3": {"number": 3}, "thread-39": {"number": 39}}

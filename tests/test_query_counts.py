@@ -220,3 +220,21 @@ def test_theme_matrix_leaves_out_tags_on_blank_and_hidden_answers(
 
     assert matrix.rows == [(lawful.code, lawful.name, [0, 1], 1), (fair.code, fair.name, [0, 2], 2)]
     assert matrix.column_totals == [0, 3]
+
+
+def test_the_question_page_and_autosave_run_a_fixed_number_of_queries(
+    alice_client, alice, questions, resource, django_assert_num_queries
+):
+    """docs/PERFORMANCE.md: what the busiest participant requests read. The first request of a process also reads
+    the consultation and its questions (feedback/participation/snapshot.py); the tests' sessions are in the
+    database (production reads them from Redis)."""
+    alice_client.get("/c/tech-providers/questions/")
+    # The session, the participant with their response and their consultation's version, the answers.
+    with django_assert_num_queries(3):
+        assert alice_client.get("/c/tech-providers/questions/").status_code == 200
+    # The session, the participant, the response locked, the answer read and locked, the answer and the
+    # response written, and the savepoint around them and its release (the test's transaction makes the view's
+    # transaction a savepoint).
+    with django_assert_num_queries(8):
+        saved = alice_client.post("/c/tech-providers/autosave/", {"field": "q1", "q1": "Changed"})
+        assert saved.status_code == 200

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 from django import forms
-from django.utils import timezone
+from django.template import Context, Template
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from feedback.models import Question
-from feedback.participation.forms import AnswerTextarea, AnswerTextInput
+from feedback.participation.forms import AnswersForm, AnswerTextarea, AnswerTextInput
 from tests.conftest import answer
 
 URL = "/c/tech-providers/questions/"
@@ -153,3 +154,41 @@ def test_answer_widgets_write_exactly_what_django_templates_render(ours, djangos
     base = {"class": "textarea form-control", "rows": 6}
 
     assert ours(attrs=base).render("q1", value, attrs) == djangos(attrs=base).render("q1", value, attrs)
+
+
+def crispy_html(form: AnswersForm) -> str:
+    return Template("{% load crispy_forms_tags %}{% crispy form %}").render(Context({"form": form}))
+
+
+ANSWERS = [
+    {},
+    {"q1": 'My <long> answer & "quotes"\nline two\n\n', "q2": "Short «answer» <b>", "q3": "1", "q4": "Beta"},
+    {"q1": "   ", "q2": "0", "q3": "5", "q4": "Alpha", "q5": ["Red", "Blue"], "q6": "unsure"},
+    {"q2": " x ", "q5": ["Green"], "q6": "no", "q3": "not an option"},
+    {"q5": ["Red", "Green", "Blue"], "q4": "Gamma"},
+]
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "ar"])
+@pytest.mark.parametrize("disabled", [False, True])
+@pytest.mark.parametrize("initial", ANSWERS)
+def test_shared_answer_fields_write_exactly_what_the_field_template_renders(
+    consultation, language, disabled, initial
+):
+    """The question page's fields come from pieces cut from answer_field_markup.html's output (AnswerPieces); a form
+    with fields of its own renders that template for every field. Both must write the same bytes."""
+    questions = every_kind(consultation)
+    questions[0].is_required = True
+    questions[3].choices_fr = "Alpha (fr)\nBeta (fr)"
+    questions[2].text_fr = "Question 3 en français ?"
+    memo: dict = {}
+    with translation.override(language):
+        shared = AnswersForm.shared_fields(memo, tuple(questions), disabled=disabled)
+        fast = crispy_html(
+            AnswersForm(initial=initial, questions=questions, disabled=disabled, shared=shared)
+        )
+        reference = crispy_html(AnswersForm(initial=initial, questions=questions, disabled=disabled))
+
+    assert {field.answer_pieces.kind for field in shared.values()} == {"textarea", "input", "choices"}
+    assert fast == reference
+    assert fast.count('class="mb-3"') == 6

@@ -292,3 +292,25 @@ def test_rate_limit_counters_add_up_across_instances(instances, bob, questions):
 
     assert statuses == [200] * AUTOSAVE_LIMIT + [429, 429]
     assert Answer.objects.get(response__participant=bob, question__number=1).text == f"draft {AUTOSAVE_LIMIT}"
+
+
+def test_a_question_changed_elsewhere_is_on_every_instance_at_the_next_request(instances, alice, questions):
+    """Each instance keeps the consultation's questions in its processes (feedback/participation/snapshot.py):
+    a change saved by another process (here this test's, as the admin's would be) reaches both at once."""
+    (one, two), _logs = instances
+    browser = Browser()
+    confirm_invitation(browser, alice.token, show_on=one, confirm_on=two)
+    for base in (one, two):
+        status, _headers, page = browser.get(base, f"/c/{SLUG}/questions/")
+        assert status == 200
+        assert "What are your thoughts?" in page
+
+    question = questions[0]
+    question.text = "What do you think of the second draft?"
+    question.save()
+
+    for base in (one, two):
+        status, _headers, page = browser.get(base, f"/c/{SLUG}/questions/")
+        assert status == 200
+        assert "What do you think of the second draft?" in page
+        assert "What are your thoughts?" not in page

@@ -28,6 +28,7 @@ from feedback.models import (
     ResourceVersion,
     Response,
     Revision,
+    touch_consultations,
 )
 
 # What erasure leaves in place of a participant's words and name.
@@ -96,6 +97,8 @@ def duplicate_consultation(*, consultation: Consultation, by: Any) -> Consultati
         question._state.adding = True
         question.consultation = copy
     Question.objects.bulk_create(questions)
+    # bulk_create() sends no signal: the copy's questions and resources are new to its participant pages.
+    touch_consultations([copy.pk])
     for field in Question._meta.many_to_many:
         # Any link a question gains later (e.g. to themes) follows it into the copy.
         through = field.remote_field.through

@@ -1,6 +1,7 @@
 """Who is asking: the participant a browser is bound to for a consultation (anything else is a 404), their
 response, and what every participant page shows about the feedback window."""
 
+from django.db import connections, router
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -13,28 +14,84 @@ from feedback.models import (
     Response,
 )
 from feedback.participation import services
+from feedback.participation.rows import Columns
+from feedback.participation.snapshot import Snapshot, snapshot
 
 # Access helpers: anything the caller may not see is a 404, never a 403 that confirms it exists.
 
 
+PARTICIPANT = Columns(Participant, "p")
+RESPONSE = Columns(Response, "r")
+CONSULTATION = Columns(Consultation, "c", ["content_version"])
+
+
+def lookup_sql(using: str) -> str:
+    """The participant, their response if they have one, and their consultation's id and content version, for a
+    participant id and slug: only a participant of that published consultation, neither revoked nor expired
+    (revocation and expiry end a session already bound, not only the link)."""
+    p, c = PARTICIPANT.column, CONSULTATION.column
+    # Table and column names from the models, quoted by the database's rules; every value is a parameter.
+    return (
+        f"SELECT {PARTICIPANT.sql(using)}, {RESPONSE.sql(using)}, {CONSULTATION.sql(using)} "  # noqa: S608  # nosec B608
+        f"FROM {PARTICIPANT.table(using)} "
+        f"INNER JOIN {CONSULTATION.table(using)} ON {c('id', using)} = {p('consultation', using)} "
+        f"LEFT OUTER JOIN {RESPONSE.table(using)} ON {RESPONSE.column('participant', using)} = {p('id', using)} "
+        f"WHERE {p('id', using)} = %s AND {c('slug', using)} = %s AND {c('is_published', using)} "
+        f"AND NOT {p('is_revoked', using)} "
+        f"AND ({p('invite_expires_at', using)} IS NULL OR {p('invite_expires_at', using)} > %s)"
+    )
+
+
+_lookup_sql: dict[str, str] = {}
+
+
+def find_participant(participant_id: int, slug: str) -> tuple[Participant, Snapshot] | None:
+    """One query (the ORM's select_related would compile the same join anew on every request); the consultation
+    comes from the process's snapshot of it, read again only when its content version has risen."""
+    using = router.db_for_read(Participant)
+    connection = connections[using]
+    sql = _lookup_sql.get(using) or _lookup_sql.setdefault(using, lookup_sql(using))
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [participant_id, slug, now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split, end = len(PARTICIPANT), len(PARTICIPANT) + len(RESPONSE)
+    participant = PARTICIPANT.build(row[:split], using)
+    if row[split] is None:
+        response = None
+    else:
+        response = RESPONSE.build(row[split:end], using)
+        Response.participant.field.set_cached_value(response, participant)
+    # As select_related leaves it: participant.response is this one, or raises DoesNotExist without a query.
+    Participant.response.related.set_cached_value(participant, response)
+    found = snapshot(participant.consultation_id, row[end + 1])
+    Participant.consultation.field.set_cached_value(participant, found.consultation())
+    return participant, found
+
+
 def participant_for(request: HttpRequest, slug: str) -> Participant:
-    """The participant this browser session was bound to for consultation `slug`, or 404."""
+    """The participant this browser session was bound to for consultation `slug`, or 404. Looked up once per
+    request: later calls get the same participant (request.participant_snapshot is its consultation's snapshot)."""
     participant_id = session.bound_participant_id(request, slug)
     if participant_id is None:
         raise Http404
-    participant = (
-        Participant.objects.select_related("consultation", "response")
-        .filter(pk=participant_id, consultation__slug=slug, consultation__is_published=True, is_revoked=False)
-        # Revocation and expiry end a session already bound, not only the link.
-        .exclude(invite_expires_at__lte=timezone.now())
-        # By primary key: the default ordering (by consultation, then name) would sort one row through a join.
-        .order_by("pk")
-        .first()
-    )
-    if participant is None:
+    cached = getattr(request, "_participant", None)
+    if cached is not None and cached[0] == (participant_id, slug):
+        return cached[1]
+    found = find_participant(participant_id, slug)
+    if found is None:
         raise Http404
+    participant, request.participant_snapshot = found
+    request._participant = ((participant_id, slug), participant)
     i18n.use_participant_language(request, participant)
     return participant
+
+
+def snapshot_of(request: HttpRequest) -> Snapshot:
+    """The snapshot of the consultation of the participant participant_for found for this request."""
+    return request.participant_snapshot
 
 
 def response_for(participant: Participant) -> Response:
@@ -66,11 +123,11 @@ def page_context(participant: Participant, **extra: object) -> dict[str, object]
         "participant": participant,
         "consultation": consultation,
         "closed_message": closed_message(consultation),
-        # Called by the navigation only (one query): whether the responses to comments are published.
+        # For the navigation: whether the responses to comments are published (kept in the snapshot).
         "has_responses": lambda: has_published_responses(consultation),
         **extra,
     }
 
 
 def has_published_responses(consultation: Consultation) -> bool:
-    return consultation.resource_links.filter(responses_published_at__isnull=False).exists()
+    return snapshot(consultation.pk, consultation.content_version).has_published_responses

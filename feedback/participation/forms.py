@@ -1,12 +1,15 @@
 """Participant forms: they clean input only; the views hand the cleaned data to services."""
 
 import html
+import os
 from typing import Any
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.template.loader import get_template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from feedback import i18n
@@ -106,16 +109,122 @@ class AnswerTextInput(forms.TextInput):
         )
 
 
+# The markup of record of an answer field; answer_field.html includes it, or puts pieces cut from its output together.
+ANSWER_FIELD_MARKUP = "feedback/answer_field_markup.html"
+# A private-use character: the answer probed into the markup to find where the participant's answer goes.
+PROBE = "\ue000"
+
+
+def common_prefix(a: str, b: str) -> int:
+    return len(os.path.commonprefix([a, b]))
+
+
+def common_suffix(a: str, b: str) -> int:
+    return len(os.path.commonprefix([a[::-1], b[::-1]]))
+
+
+class AnswerPieces:
+    """One answer field's markup (ANSWER_FIELD_MARKUP) cut once, per process, consultation version, language and
+    whether the window is closed, into what never changes and where the participant's answer goes: the answer's
+    escaped text between two pieces, or a checked choice's mark inserted into the field's markup. Every cut is
+    checked against the template's own output when it is made; a field whose markup does not cut cleanly is
+    rendered by the template, as is any field with an error. tests/test_question_form.py compares the two."""
+
+    def __init__(self, name: str, field: forms.Field) -> None:
+        self.name = name
+        self.field = field
+        self.widget = field.widget
+        self.empty = self.render(None)
+        self.kind = "template"
+        if isinstance(self.widget, AnswerTextarea):
+            parts = self.render(PROBE).split(PROBE)
+            if len(parts) == 2 and "".join(parts) == self.empty:
+                self.kind, self.parts = "textarea", parts
+        elif isinstance(self.widget, AnswerTextInput):
+            parts = self.render(PROBE).split(f' value="{PROBE}"')
+            if len(parts) == 2 and "".join(parts) == self.empty:
+                self.kind, self.parts = "input", parts
+        elif isinstance(self.widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
+            self.cut_choices()
+
+    def render(self, value: Any) -> str:
+        form = forms.Form(initial={} if value is None else {self.name: value})
+        form.fields = {self.name: self.field}
+        return get_template(ANSWER_FIELD_MARKUP).render({"field": form[self.name], "form_show_errors": True})
+
+    def cut_choices(self) -> None:
+        values = [str(value) for value, _label in self.field.choices]
+        if len(set(values)) != len(values):
+            return
+        insertions = []
+        for value in values:
+            checked = self.render([value] if self.widget.allow_multiple_selected else value)
+            start = common_prefix(self.empty, checked)
+            end = common_suffix(self.empty[start:], checked[start:])
+            if end != len(self.empty) - start:  # not an insertion alone
+                return
+            insertions.append((start, checked[start : len(checked) - end]))
+        self.insertions = dict(zip(values, insertions, strict=True))
+        self.kind = "choices"
+        every = values if self.widget.allow_multiple_selected else values[-1:]
+        if self.choices_html(every) != self.render(
+            every if self.widget.allow_multiple_selected else every[0]
+        ):
+            self.kind = "template"
+
+    def choices_html(self, chosen: list[str]) -> str:
+        if not self.widget.allow_multiple_selected:
+            chosen = chosen[:1]
+        marks = sorted(self.insertions[value] for value in chosen if value in self.insertions)
+        html, at = [], 0
+        for position, mark in marks:
+            html.append(self.empty[at:position])
+            html.append(mark)
+            at = position
+        html.append(self.empty[at:])
+        return "".join(html)
+
+    def html(self, bound: forms.BoundField) -> str | None:
+        """The field's markup with the participant's answer, or None where only the template may write it."""
+        kind = self.kind
+        if kind == "template":
+            return None
+        value = bound.value()
+        if kind == "choices":
+            formatted = self.widget.format_value(value)
+            if not self.widget.allow_multiple_selected:
+                # A radio list checks the first option that matches, as ChoiceWidget.optgroups does.
+                formatted = [next((v for v in self.insertions if v in formatted), None)]
+            return self.choices_html([v for v in formatted if v is not None])
+        if value is None or value == "":
+            return self.empty
+        text = escaped(value)
+        if kind == "textarea":
+            return f"{self.parts[0]}{text}{self.parts[1]}"
+        return f'{self.parts[0]} value="{text}"{self.parts[1]}'
+
+
 class AnswersForm(forms.Form):
     """One field per guiding question. Nothing is required here: a draft may be partial; submit checks."""
 
-    def __init__(self, *args: Any, questions: list[Question], disabled: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        questions: list[Question] | tuple[Question, ...],
+        disabled: bool = False,
+        shared: dict[str, forms.Field] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`shared`: fields built once for the consultation (shared_fields), for an unbound form only."""
         super().__init__(*args, **kwargs)
         self.questions = {self.field_name(q): q for q in questions}
-        for name, question in self.questions.items():
-            field = self.make_field(question)
-            field.disabled = disabled
-            self.fields[name] = field
+        if shared is not None and not self.is_bound:
+            self.fields = dict(shared)
+        else:
+            for name, question in self.questions.items():
+                field = self.make_field(question)
+                field.disabled = disabled
+                self.fields[name] = field
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -153,6 +262,26 @@ class AnswersForm(forms.Form):
             strip=False,
             **common,
         )
+
+    @classmethod
+    def shared_fields(
+        cls, memo: dict, questions: tuple[Question, ...], *, disabled: bool
+    ) -> dict[str, forms.Field]:
+        """The fields of these questions in the active language, built once and kept in `memo` (the consultation's
+        snapshot: dropped with it when the questions change), each with its AnswerPieces. Shared by every request
+        and thread of the process: read them, never change them (a bound form builds its own: crispy's error
+        markup changes a field's widget)."""
+        key = ("answer_fields", get_language(), disabled)
+        fields = memo.get(key)
+        if fields is None:
+            fields = {}
+            for question in questions:
+                field = cls.make_field(question)
+                field.disabled = disabled
+                field.answer_pieces = AnswerPieces(cls.field_name(question), field)
+                fields[cls.field_name(question)] = field
+            memo[key] = fields
+        return fields
 
     def values_by_question(self) -> dict[Question, Any]:
         return {question: self.cleaned_data.get(name) for name, question in self.questions.items()}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import router
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,6 +21,7 @@ from feedback import i18n, session
 from feedback.analysis import reports
 from feedback.limits import rate_limited
 from feedback.models import (
+    Answer,
     Comment,
     Consultation,
     Participant,
@@ -35,8 +37,10 @@ from feedback.participation.access import (
     page_context,
     participant_for,
     response_for,
+    snapshot_of,
 )
 from feedback.participation.forms import AnswersForm, CommentForm, NewCommentForm, ProfileForm
+from feedback.participation.rows import Columns
 
 # Participant pages
 
@@ -139,6 +143,10 @@ def profile_autosave(request: HttpRequest, slug: str) -> JsonResponse:
     return JsonResponse({"saved_at": saved_time(consultation), "saved_at_iso": timezone.now().isoformat()})
 
 
+# What the question page's form shows of each answer (rows.py: one query written once, no ORM compiling).
+ANSWER_FORM_COLUMNS = Columns(Answer, "a", ["response", "question", "text", "selected", "updated_at"])
+
+
 @require_http_methods(["GET", "POST"])
 def questions(request: HttpRequest, slug: str) -> HttpResponse:
     participant = participant_for(request, slug)
@@ -147,8 +155,8 @@ def questions(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("feedback:profile", slug=slug)
     consultation = participant.consultation
     response = response_for(participant)
-    # Ordered by number alone: the default ordering starts with the consultation, which costs a join here.
-    question_list = list(consultation.questions.order_by("number"))
+    # In order of their numbers, as this process keeps them (snapshot.py).
+    question_list = list(snapshot_of(request).questions)
     closed = closed_message(consultation)
     saved_times = None
     if request.method == "POST":
@@ -177,13 +185,15 @@ def questions(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         # Only what the form shows, matched to the questions loaded above: no join, no moderation columns.
         questions_by_id = {question.pk: question for question in question_list}
-        answers = list(
-            response.answers.order_by().only("response_id", "question_id", "text", "selected", "updated_at")
-        )
+        answers = ANSWER_FORM_COLUMNS.where(router.db_for_read(Answer), response=response.pk)
         for answer in answers:
             answer.question = questions_by_id[answer.question_id]
+        kept = snapshot_of(request)
         form = AnswersForm(
-            initial=AnswersForm.initial_from(answers), questions=question_list, disabled=bool(closed)
+            initial=AnswersForm.initial_from(answers),
+            questions=question_list,
+            disabled=bool(closed),
+            shared=AnswersForm.shared_fields(kept.memo, kept.questions, disabled=bool(closed)),
         )
         # Autosave compares these with drafts kept in the browser to restore only text newer than the server's.
         saved_times = json.dumps(
@@ -207,15 +217,14 @@ def autosave(request: HttpRequest, slug: str) -> JsonResponse:
     consultation = participant.consultation
     name = request.POST.get("field", "")
     match = re.fullmatch(r"q([0-9]{1,5})", name)
-    # order_by("pk"): one row at most (numbers are unique per consultation); the default ordering would join
-    # the consultation for nothing.
-    question = consultation.questions.filter(number=int(match[1])).order_by("pk").first() if match else None
+    question = snapshot_of(request).question(int(match[1])) if match else None
     if question is None:
         return autosave_error(_("This is not one of the guiding questions of this consultation."), 400)
     closed = closed_message(consultation)
     if closed:
         return autosave_error(closed, 409)
-    field = AnswersForm.make_field(question)
+    kept = snapshot_of(request)
+    field = AnswersForm.shared_fields(kept.memo, kept.questions, disabled=False)[name]
     try:
         value = field.clean(field.widget.value_from_datadict(request.POST, {}, name))
     except ValidationError as error:

@@ -25,6 +25,7 @@ from feedback.models import (
     Question,
     Resource,
     Theme,
+    touch_consultations,
 )
 from feedback.organising import invitations
 
@@ -462,6 +463,8 @@ class Command(BaseCommand):
             consultation.save()
             for number, text in getattr(module, "QUESTIONS", {}).items():
                 consultation.questions.filter(number=number).update(**{f"text_{language}": text})
+            # update() sends no signal: say that the participants' pages change.
+            touch_consultations([consultation.pk])
             for english_title, (title, summary, headings) in getattr(module, "RESOURCES", {}).items():
                 resource = Resource.objects.filter(title_en=english_title, version_label="Draft").first()
                 if resource is None:
