@@ -121,8 +121,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
-            # {% load i18n %}: Django's library, with {% translate "..." %} kept per language once rendered.
-            "libraries": {"i18n": "consultation.template_i18n"},
         },
     },
 ]
