@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("feedback", "0029_comment_draft_key"),
+        ("feedback", "0032_revision_previous_kind_and_proposed_change"),
     ]
 
     operations = [
