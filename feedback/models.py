@@ -1709,8 +1709,30 @@ def touch_consultations(consultation_ids: Iterable[int | None]) -> None:
         Consultation.objects.filter(pk__in=ids).update(content_version=F("content_version") + 1)
 
 
+def touch_resource_consultations(resource_ids: Iterable[int | None]) -> None:
+    """Raise the content version of every consultation using these resources: the text of a draft (its sections
+    and paragraphs), which the resource page keeps per process (participation/document.py), has changed."""
+    ids = {pk for pk in resource_ids if pk is not None}
+    if ids:
+        Consultation.objects.filter(resource_links__resource_id__in=ids).update(
+            content_version=F("content_version") + 1
+        )
+
+
 def _touch_its_consultation(sender: type[models.Model], instance: models.Model, **kwargs: object) -> None:
     touch_consultations([instance.consultation_id])
+
+
+def _touch_its_resource(sender: type[models.Model], instance: models.Model, **kwargs: object) -> None:
+    if isinstance(instance, Resource):
+        touch_resource_consultations([instance.pk])
+    elif isinstance(instance, (ResourceVersion, ResourceSection)):
+        touch_resource_consultations([instance.resource_id])
+    else:
+        # One query, without reading the paragraph's section first.
+        Consultation.objects.filter(resource_links__resource__sections=instance.section_id).update(
+            content_version=F("content_version") + 1
+        )
 
 
 for _model in (Question, ConsultationResource):
@@ -1720,3 +1742,14 @@ for _model in (Question, ConsultationResource):
     post_delete.connect(
         _touch_its_consultation, sender=_model, dispatch_uid=f"content_version_{_model.__name__}"
     )
+
+# A resource (its title, summary, file) and its versions (a new one is the newest, which participants read
+# unless the consultation chose one): on save and delete.
+for _model in (Resource, ResourceVersion):
+    post_save.connect(_touch_its_resource, sender=_model, dispatch_uid=f"content_version_{_model.__name__}")
+    post_delete.connect(_touch_its_resource, sender=_model, dispatch_uid=f"content_version_{_model.__name__}")
+# Sections and paragraphs, saved one at a time (the admin's section inline, the demo's seed). Not on delete: a
+# delete signal would make every cascade fetch the paragraphs it removes, one by one. What deletes or writes
+# them in bulk (a draft imported again, the admin's inline) calls touch_resource_consultations itself.
+for _model in (ResourceSection, ResourceParagraph):
+    post_save.connect(_touch_its_resource, sender=_model, dispatch_uid=f"content_version_{_model.__name__}")

@@ -183,11 +183,12 @@ def fresh_rate_limits() -> None:
 
 @pytest.fixture(autouse=True)
 def no_snapshots_of_earlier_tests() -> None:
-    """Every test starts with no consultation kept in this process: a rolled-back test's consultation id may be
-    used again (SQLite) with the same content version."""
-    from feedback.participation import snapshot
+    """Every test starts with no consultation or draft kept in this process: a rolled-back test's consultation
+    id may be used again (SQLite) with the same content version."""
+    from feedback.participation import document, snapshot
 
     snapshot.forget()
+    document.forget()
 
 
 @pytest.fixture(autouse=True)

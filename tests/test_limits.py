@@ -281,4 +281,7 @@ def test_the_redis_cache_builds_one_client_per_connection_pool_and_shares_it_bet
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(round_trip, range(40))) == list(range(40))
-    assert cache.get_many(["thread-3", "thread-39"]) == {"thread-3": {"number": 3}, "thread-39": {"number": 39}}
+    assert cache.get_many(["thread-3", "thread-39"]) == {
+        "thread-3": {"number": 3},
+        "thread-39": {"number": 39},
+    }

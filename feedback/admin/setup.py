@@ -35,6 +35,7 @@ from feedback.models import (
     ResourceVersion,
     Response,
     Theme,
+    touch_resource_consultations,
 )
 from feedback.organising import lifecycle
 
@@ -244,6 +245,11 @@ class ResourceAdmin(ResourceCompare, ResourceDraftImport, TranslationAdmin):
             newest = obj.versions.order_by("-number").values("pk")[:1]
             kwargs["queryset"] = kwargs["queryset"].filter(version__in=newest)
         return kwargs
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # Sections deleted in the inline send no signal the resource page listens to (models.py).
+        touch_resource_consultations([form.instance.pk])
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Resource]:
         newest = ResourceVersion.objects.filter(resource=OuterRef("pk")).order_by("-number")

@@ -24,6 +24,7 @@ from feedback.models import (
     ResourceParagraph,
     ResourceSection,
     ResourceVersion,
+    touch_resource_consultations,
 )
 from feedback.organising import anchoring
 from feedback.organising.drafts import Draft
@@ -174,6 +175,8 @@ def _store_text(version: ResourceVersion, draft: Draft) -> tuple[int, int]:
         ),
         batch_size=1000,
     )
+    # bulk_create sends no signal, and the text it replaced went in a delete that sends none either.
+    touch_resource_consultations([version.resource_id])
     return len(sections), len(paragraphs)
 
 

@@ -1,6 +1,7 @@
 """The resource page's reading of a draft: its sections and numbered paragraphs in order, each paragraph with the
 participant's own comments on it and their quoted passages marked in its text (never anyone else's)."""
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -21,6 +22,44 @@ COMMENT_FIELDS = (
     "proposed_change",
     "updated_at",
 )
+
+
+@dataclass(slots=True)
+class OwnComment:
+    """What the resource page shows of one of the participant's comments: the columns above, and where document()
+    places it. Not a model instance: fifty of those, and the descriptors that set their section and paragraph,
+    were a tenth of the page's time."""
+
+    id: int
+    response_id: int
+    resource_id: int
+    version_id: int | None
+    section_id: int | None
+    paragraph_id: int | None
+    kind: str
+    quote: str
+    quote_start: int | None
+    text: str
+    proposed_change: str
+    updated_at: object
+    section: ResourceSection | None = None
+    paragraph: ResourceParagraph | None = None
+    mark_number: int | None = None
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+def own_comments(response: object, resource: object) -> list[OwnComment]:
+    """The participant's comments on the resource with some text in them, oldest first."""
+    rows = (
+        Comment.objects.filter(response=response, resource=resource)
+        .non_empty()
+        .order_by("id")
+        .values_list(*COMMENT_FIELDS)
+    )
+    return [OwnComment(*row) for row in rows]
 
 
 @dataclass
@@ -87,14 +126,76 @@ def marked_segments(text: str, comments: list[Comment]) -> list[Segment]:
     return segments
 
 
-def document(version: ResourceVersion, comments: list[Comment]) -> tuple[list[Section], list[Comment]]:
-    """The version's sections with their paragraphs and the given comments placed on them (two queries), and the
-    comments that are on none of them: on the whole resource, or on another version."""
+@dataclass
+class Layout:
+    """A version's sections and their numbered paragraphs in order, as read once per process. Shared by the
+    process's threads: read it, never change it."""
+
+    sections: list[ResourceSection]
+    paragraphs: dict[int, list[ResourceParagraph]]
+    # Markup built once from these rows, per language (templatetags/drafts.py); dropped with them.
+    memo: dict = field(default_factory=dict)
+    # Each paragraph as the page shows it with none of the participant's comments on it (most of them).
+    plain: dict[int, "Paragraph"] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for paragraphs in self.paragraphs.values():
+            for paragraph in paragraphs:
+                self.plain[paragraph.pk] = Paragraph(paragraph, [Segment(paragraph.text)])
+
+
+# By (consultation, version): the consultation's content version says when they are out of date. A draft's text
+# changes rarely (an import, an edit in the admin) and each change raises the content version of every
+# consultation using it (models.touch_resource_consultations), which each participant request reads anyway; so a
+# change made through any process or instance is seen by the next request everywhere, as with snapshot.py.
+_layouts: dict[tuple[int, int], tuple[int, Layout]] = {}
+_lock = threading.Lock()
+# Enough for every resource of every open consultation; past it, start again rather than grow.
+MAX_LAYOUTS = 256
+
+
+def read_layout(version: ResourceVersion) -> Layout:
     sections = list(version.sections.order_by("position"))
     by_section: dict[int, list[ResourceParagraph]] = defaultdict(list)
+    section_of = {section.pk: section for section in sections}
     paragraphs = ResourceParagraph.objects.filter(section__version=version).order_by("section_id", "number")
     for paragraph in paragraphs.only("id", "section_id", "number", "kind", "level", "text"):
+        # The label ("3.2 ¶4") reads the section: give it the one loaded here instead of a query each.
+        paragraph.section = section_of[paragraph.section_id]
         by_section[paragraph.section_id].append(paragraph)
+    return Layout(sections, dict(by_section))
+
+
+def layout(version: ResourceVersion, *, consultation_id: int, content_version: int) -> Layout:
+    """The version's layout as of the consultation's `content_version` or later, read when this process has none."""
+    key = (consultation_id, version.pk)
+    found = _layouts.get(key)
+    if found is not None and found[0] >= content_version:
+        return found[1]
+    # Read after the content version was: what is read is as new as it says, or newer.
+    built = read_layout(version)
+    with _lock:
+        if len(_layouts) >= MAX_LAYOUTS:
+            _layouts.clear()
+        kept = _layouts.get(key)
+        if kept is None or kept[0] < content_version:
+            _layouts[key] = (content_version, built)
+    return built
+
+
+def forget() -> None:
+    """Drop every layout of this process (tests: a new test's rows may reuse ids)."""
+    _layouts.clear()
+
+
+def document(
+    version: ResourceVersion, comments: list[Comment], shape: Layout | None = None
+) -> tuple[list[Section], list[Comment]]:
+    """The version's sections with their paragraphs and the given comments placed on them, and the comments that
+    are on none of them: on the whole resource, or on another version. `shape` is the version's layout (read here
+    when not given: two queries)."""
+    shape = shape or read_layout(version)
+    sections = shape.sections
     on_paragraph: dict[int, list[Comment]] = defaultdict(list)
     on_section: dict[int, list[Comment]] = defaultdict(list)
     elsewhere = []
@@ -109,13 +210,14 @@ def document(version: ResourceVersion, comments: list[Comment]) -> tuple[list[Se
     blocks = []
     for section in sections:
         items = []
-        for paragraph in by_section[section.pk]:
-            # The label ("3.2 ¶4") reads the section: give it the one loaded here instead of a query each.
-            paragraph.section = section
-            own = on_paragraph.get(paragraph.pk, [])
-            for comment in own:
+        for paragraph in shape.paragraphs.get(section.pk, ()):
+            own = on_paragraph.get(paragraph.pk)
+            for comment in own or ():
                 comment.paragraph, comment.section = paragraph, section
-            items.append(Paragraph(paragraph, marked_segments(paragraph.text, own), own))
+            if own:
+                items.append(Paragraph(paragraph, marked_segments(paragraph.text, own), own))
+            else:
+                items.append(shape.plain[paragraph.pk])
         own_section = on_section.get(section.pk, [])
         for comment in own_section:
             comment.section = section
@@ -124,6 +226,8 @@ def document(version: ResourceVersion, comments: list[Comment]) -> tuple[list[Se
     number = 0
     for block in blocks:
         for item in block.paragraphs:
+            if not item.comments:
+                continue
             for segment in item.segments:
                 if segment.is_start and segment.comment is not None:
                     number += 1

@@ -1,5 +1,6 @@
 """What participant pages read of a consultation that only organisers change (the consultation itself, its guiding
-questions, whether responses to comments are published), read once per process and kept until it changes.
+questions, its resources and the version of each that participants read, whether responses to comments are
+published), read once per process and kept until it changes.
 
 Every participant request already reads its consultation's `content_version` with the participant (access.py);
 the models raise that number in the same transaction as any change to those rows (models.py,
@@ -15,7 +16,7 @@ import copy
 import threading
 from dataclasses import dataclass, field
 
-from feedback.models import Consultation, ConsultationResource, Question
+from feedback.models import Consultation, ConsultationResource, Question, Resource, ResourceVersion
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class Snapshot:
     questions: tuple[Question, ...]
     has_published_responses: bool
     by_number: dict[int, Question] = field(default_factory=dict)
+    # The consultation's resources by id, each with the version its participants read.
+    resources: dict[int, tuple[Resource, ResourceVersion]] = field(default_factory=dict)
     # What else is built once from these rows (the answer form's fields per language): dropped with them.
     memo: dict = field(default_factory=dict)
 
@@ -62,16 +65,35 @@ def build(consultation_id: int) -> Snapshot:
     questions = tuple(Question.objects.filter(consultation_id=consultation_id).order_by("number"))
     for question in questions:
         question.consultation = consultation
-    published = ConsultationResource.objects.filter(
-        consultation_id=consultation_id, responses_published_at__isnull=False
-    ).exists()
+    links = list(
+        ConsultationResource.objects.filter(consultation_id=consultation_id).select_related(
+            "resource", "version"
+        )
+    )
+    published = any(link.responses_published_at is not None for link in links)
     return Snapshot(
         version=consultation.content_version,
         _consultation=consultation,
         questions=questions,
         has_published_responses=published,
         by_number={question.number: question for question in questions},
+        resources=read_versions(links),
     )
+
+
+def read_versions(links: list[ConsultationResource]) -> dict[int, tuple[Resource, ResourceVersion]]:
+    """Each linked resource with the version chosen for the consultation, else its newest (one query for all)."""
+    newest: dict[int, ResourceVersion] = {}
+    unchosen = [link.resource_id for link in links if link.version_id is None]
+    for version in ResourceVersion.objects.filter(resource_id__in=unchosen).order_by(
+        "resource_id", "-number"
+    ):
+        newest.setdefault(version.resource_id, version)
+    found = {}
+    for link in links:
+        version = link.version or newest.get(link.resource_id) or link.resource.latest_version()
+        found[link.resource_id] = (link.resource, version)
+    return found
 
 
 def forget() -> None:

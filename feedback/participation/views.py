@@ -249,6 +249,15 @@ def resource_for(participant: Participant, resource_id: int) -> Resource:
     return get_object_or_404(Resource, pk=resource_id, consultations=participant.consultation)
 
 
+def read_resource(request: HttpRequest, resource_id: int) -> tuple[Resource, ResourceVersion]:
+    """A resource of the participant's consultation and the version its participants read, from the consultation's
+    snapshot (no query), or 404."""
+    found = snapshot_of(request).resources.get(resource_id)
+    if found is None:
+        raise Http404
+    return found
+
+
 def own_comment_for(participant: Participant, comment_id: int) -> Comment:
     """One of the participant's own comments, or 404: someone else's is as unknown as one that never was."""
     return get_object_or_404(
@@ -300,12 +309,13 @@ def render_resource(
     participant's own comments under the places they are on, their passages marked in the text."""
     response = response_for(participant)
     consultation = participant.consultation
-    version = services.consultation_version(consultation=consultation, resource=resource)
+    resource, version = read_resource(request, resource.pk)
     # Only what the page shows, with no joins: document() gives each comment its section and paragraph.
-    comments = list(
-        response.comments.filter(resource=resource).non_empty().only(*document.COMMENT_FIELDS).order_by("id")
+    comments = document.own_comments(response, resource)
+    layout = document.layout(
+        version, consultation_id=consultation.pk, content_version=consultation.content_version
     )
-    blocks, elsewhere = document.document(version, comments)
+    blocks, elsewhere = document.document(version, comments, layout)
     earlier = [c for c in elsewhere if c.version_id != version.pk]
     if earlier:
         # Comments on an earlier version name their places ("2.1 ¶3") from that version's text.
@@ -324,6 +334,7 @@ def render_resource(
         participant,
         resource=resource,
         version=version,
+        layout=layout,
         blocks=blocks,
         whole_comments=[c for c in elsewhere if c.version_id == version.pk],
         earlier_comments=earlier,
@@ -333,7 +344,7 @@ def render_resource(
         can_comment=participant.has_confirmed_profile and not closed_message(consultation),
         kinds=Comment.Kind.choices,
         storage_key=f"feedback:{consultation.slug}:{participant.pk}",
-        questions=list(consultation.questions.filter(resource=resource)),
+        questions=[q for q in snapshot_of(request).questions if q.resource_id == resource.pk],
     )
     return render(request, "feedback/resource.html", context)
 
@@ -343,7 +354,7 @@ def resource_detail(request: HttpRequest, slug: str, resource_id: int) -> HttpRe
     participant = participant_for(request, slug)
     raw = request.GET.get("edit", "")
     editing = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
-    return render_resource(request, participant, resource_for(participant, resource_id), editing=editing)
+    return render_resource(request, participant, read_resource(request, resource_id)[0], editing=editing)
 
 
 def posted_id(request: HttpRequest, name: str) -> int | None:

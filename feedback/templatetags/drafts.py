@@ -10,13 +10,16 @@ import secrets
 from html import escape
 
 from django import template
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import linebreaks
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from feedback.i18n import content_html
 from feedback.models import COMMENT_MAX_LENGTH, Comment
-from feedback.participation.document import Paragraph, Section
+from feedback.participation.document import Layout, Paragraph, Section
 
 register = template.Library()
 
@@ -49,7 +52,7 @@ def autosave_attrs() -> str:
 
 
 @functools.cache
-def labels(language: str | None) -> dict[str, str]:
+def labels(language: str | None) -> dict:
     """The form's words in a language, escaped, translated once per process rather than once per form."""
     return {
         "kinds": [(value, escape(str(label))) for value, label in Comment.Kind.choices],
@@ -60,7 +63,23 @@ def labels(language: str | None) -> dict[str, str]:
         "proposed-help": escape(
             _("The wording you would put instead of the passage, if you have one in mind.")
         ),
+        "kind-names": {value: escape(str(label)) for value, label in Comment.Kind.choices},
+        # Not escaped: formatted first, then escaped with what they are formatted with.
+        "whole": _("Whole resource"),
+        "version": _("version %(number)s"),
+        "show": _("Show passage %(number)s in the text"),
+        "about": _("your comment on %(place)s"),
+        "mark": _("(your comment %(number)s on the highlighted passage)"),
+        "on-paragraph": _("Your comments on %(label)s"),
+        "on-section": _("Your comments on section %(label)s"),
     }
+
+
+def place(comment: Comment, words: dict) -> str:
+    """Comment.place without a translation lookup per comment."""
+    if comment.section_id is None:
+        return words["whole"]
+    return comment.paragraph.label if comment.paragraph_id is not None else str(comment.section)
 
 
 def kinds_html(prefix: str, chosen: str) -> str:
@@ -156,12 +175,14 @@ def own_comment_html(context: template.Context, comment: Comment) -> str:
     """One of the participant's comments: its place, type, passage, text and proposed change, and (while the
     window is open) its edit form folded under "Edit" and a Delete button."""
     shared = page_parts(context)
+    words = labels(get_language())
     version = context.get("version")
     pk = comment.pk
-    head = f'<span class="badge text-bg-secondary">{escape(comment.get_kind_display())}</span> '
-    head += f'<span class="comment-place">{escape(comment.place)}</span>'
+    where = place(comment, words)
+    kind = words["kind-names"].get(comment.kind) or escape(comment.kind)
+    head = f'<span class="badge text-bg-secondary">{kind}</span> <span class="comment-place">{escape(where)}</span>'
     if version is not None and comment.version_id != version.pk:
-        head += " · " + escape(_("version %(number)s") % {"number": comment.version.number})
+        head += " · " + escape(words["version"] % {"number": comment.version.number})
     parts = [f'<li id="comment-{pk}" class="own-comment card card-body mb-2" tabindex="-1">']
     parts.append(f'<p class="small mb-1">{head}</p>')
     if comment.quote:
@@ -171,7 +192,7 @@ def own_comment_html(context: template.Context, comment: Comment) -> str:
         )
         number = getattr(comment, "mark_number", None)
         if number:
-            show = escape(_("Show passage %(number)s in the text") % {"number": number})
+            show = escape(words["show"] % {"number": number})
             parts.append(f'<p class="small mb-1"><a href="#passage-{pk}">{show}</a></p>')
     parts.append(f'<div class="answer-text">{_text_html(comment.text)}</div>')
     if comment.proposed_change:
@@ -180,7 +201,7 @@ def own_comment_html(context: template.Context, comment: Comment) -> str:
             f'<div class="answer-text proposed-change">{_text_html(comment.proposed_change)}</div>'
         )
     if context.get("can_comment"):
-        about = escape(_("your comment on %(place)s") % {"place": comment.place})
+        about = escape(words["about"] % {"place": where})
         parts.append('<div class="d-flex flex-wrap align-items-start gap-2 mt-2 comment-actions">')
         if context.get("editing") == pk:
             bound = context.get("edit_values")
@@ -222,6 +243,7 @@ def paragraph_text_html(item: Paragraph) -> str:
     """The paragraph's text, the participant's passages marked, each followed by a link to its comment. The link
     is outside the text the browser counts offsets in (data-offset-skip)."""
     parts = []
+    words = labels(get_language())
     for segment in item.segments:
         if segment.comment is None:
             parts.append(escape(segment.text))
@@ -231,7 +253,7 @@ def paragraph_text_html(item: Paragraph) -> str:
         parts.append(f'<mark class="own-passage"{start}>{escape(segment.text)}</mark>')
         if segment.is_end:
             number = segment.comment.mark_number
-            label = escape(_("(your comment %(number)s on the highlighted passage)") % {"number": number})
+            label = escape(words["mark"] % {"number": number})
             parts.append(
                 f'<a class="passage-link" href="#comment-{pk}" data-offset-skip><span aria-hidden="true">'
                 f'{number}</span><span class="visually-hidden">{label}</span></a>'
@@ -242,28 +264,152 @@ def paragraph_text_html(item: Paragraph) -> str:
 TEXT_TAGS = {"code": "pre", "quote": "blockquote"}
 
 
-@register.simple_tag(takes_context=True)
-def draft_paragraphs(context: template.Context, block: Section) -> SafeString:
-    """A section's numbered paragraphs, each with the participant's own comments on it."""
+def paragraph_html(block: Section, item: Paragraph) -> str:
+    """A numbered paragraph with the participant's passages marked, not yet closed (their comments follow)."""
+    paragraph = item.paragraph
+    label = escape(paragraph.label)
+    tag = TEXT_TAGS.get(paragraph.kind, "p")
+    return (
+        f'<div class="doc-para doc-{paragraph.kind} doc-level-{paragraph.level}" '
+        f'id="{block.anchor}-p{paragraph.number}" data-paragraph="{paragraph.pk}" data-label="{label}" '
+        f'data-section-form="new-comment-{block.anchor}"><span class="para-number">¶{paragraph.number}</span>'
+        f'<{tag} class="para-text" dir="auto" data-paragraph-text>{paragraph_text_html(item)}</{tag}>'
+    )
+
+
+def draft_paragraphs_html(context: template.Context, block: Section, memo: dict | None = None) -> str:
+    """A section's numbered paragraphs, each with the participant's own comments on it. `memo` keeps the
+    markup of the paragraphs nobody's comment marks (most of them), built once per process and language."""
     parts = []
-    form_id = f"new-comment-{block.anchor}"
     for item in block.paragraphs:
-        paragraph = item.paragraph
-        label = escape(paragraph.label)
-        tag = TEXT_TAGS.get(paragraph.kind, "p")
+        if not item.comments:
+            if memo is None:
+                parts.append(paragraph_html(block, item) + "</div>")
+                continue
+            html = memo.get(item.paragraph.pk)
+            if html is None:
+                html = memo[item.paragraph.pk] = paragraph_html(block, item) + "</div>"
+            parts.append(html)
+            continue
+        heading = escape(labels(get_language())["on-paragraph"] % {"label": item.paragraph.label})
+        comments = "".join(own_comment_html(context, comment) for comment in item.comments)
         parts.append(
-            f'<div class="doc-para doc-{paragraph.kind} doc-level-{paragraph.level}" '
-            f'id="{block.anchor}-p{paragraph.number}" data-paragraph="{paragraph.pk}" data-label="{label}" '
-            f'data-section-form="{form_id}"><span class="para-number">¶{paragraph.number}</span>'
-            f'<{tag} class="para-text" dir="auto" data-paragraph-text>{paragraph_text_html(item)}</{tag}>'
+            f'{paragraph_html(block, item)}<ul class="own-comments list-unstyled" aria-label="{heading}">'
+            f"{comments}</ul></div>"
         )
-        if item.comments:
-            heading = escape(_("Your comments on %(label)s") % {"label": paragraph.label})
-            comments = "".join(own_comment_html(context, comment) for comment in item.comments)
-            parts.append(f'<ul class="own-comments list-unstyled" aria-label="{heading}">{comments}</ul>')
-        parts.append("</div>")
-    # Every piece above is escaped (participant text included), as the template's autoescaping would.
+    return "".join(parts)
+
+
+# Stand-ins for what differs between requests in a new-comment form kept per process: random per process, so no
+# text of a draft can contain them by chance or on purpose.
+CSRF_STAND_IN = "csrf" + secrets.token_hex(12)
+STORAGE_STAND_IN = "storage" + secrets.token_hex(12)
+DRAFT_KEY_STAND_IN = "draftkey" + secrets.token_hex(12)
+
+
+def new_comment_form_html(context: template.Context, anchor: str, section: object, paragraphs: list) -> str:
+    """A new-comment form with its default values, rendered from its template with stand-ins for the CSRF token,
+    the participant's storage key and the form's draft key."""
+    return render_to_string(
+        "feedback/comment_new_form.html",
+        {
+            "consultation": context["consultation"],
+            "resource": context["resource"],
+            "storage_key": STORAGE_STAND_IN,
+            "csrf_token": CSRF_STAND_IN,
+            "draft_key": DRAFT_KEY_STAND_IN,
+            "anchor": anchor,
+            "section": section,
+            "paragraphs": paragraphs,
+            "values": {"kind": Comment.Kind.GENERAL},
+        },
+    )
+
+
+def fill_form(html: str, context: template.Context) -> str:
+    return (
+        html.replace(CSRF_STAND_IN, escape(str(context.get("csrf_token", ""))))
+        .replace(STORAGE_STAND_IN, escape(str(context.get("storage_key", ""))))
+        .replace(DRAFT_KEY_STAND_IN, secrets.token_urlsafe(16))
+    )
+
+
+def new_comment_form(
+    context: template.Context, memo: dict, anchor: str, section: object, paragraphs: list, values: dict
+) -> str:
+    """The new-comment form at `anchor`: kept per process and language with its default values; rendered anew
+    only for a form refused on save, which shows what was typed and why it was refused."""
+    if "errors" in values:
+        with context.push(anchor=anchor, section=section, paragraphs=paragraphs, values=values):
+            return render_to_string("feedback/comment_new_form.html", context.flatten())
+    key = ("form", anchor)
+    html = memo.get(key)
+    if html is None:
+        html = memo[key] = new_comment_form_html(context, anchor, section, paragraphs)
+    return fill_form(html, context)
+
+
+def section_head_html(block: Section) -> str:
+    section, anchor = block.section, block.anchor
+    head = (
+        f'<section id="{anchor}" class="doc-section mb-4" aria-labelledby="{anchor}-heading">'
+        f'<h2 id="{anchor}-heading" class="h4 doc-heading-{section.level}"><span class="section-number">'
+        f"{escape(section.label)}</span> {content_html(section, 'heading')}</h2>"
+    )
+    if not block.paragraphs and section.body:
+        head += f'<div class="prose">{linebreaks(content_html(section, "body"))}</div>'
+    return head
+
+
+@register.simple_tag(takes_context=True)
+def resource_document(context: template.Context, blocks: list[Section], layout: Layout) -> SafeString:
+    """The draft's sections: each with its numbered paragraphs, the participant's comments on them and on the
+    section, and (while they may comment) a form for a new comment. What is the same for every participant is
+    kept in the layout's memo per language; the participant's passages, comments and tokens are filled in."""
+    memo = layout.memo.setdefault(get_language(), {})
+    can_comment = context.get("can_comment")
+    parts = []
+    for block in blocks:
+        key = ("head", block.section.pk)
+        head = memo.get(key)
+        if head is None:
+            head = memo[key] = section_head_html(block)
+        parts.append(head)
+        parts.append(draft_paragraphs_html(context, block, memo))
+        if block.comments:
+            heading = escape(labels(get_language())["on-section"] % {"label": block.section.label})
+            items = "".join(own_comment_html(context, comment) for comment in block.comments)
+            parts.append(f'<h3 class="h6">{heading}</h3><ul class="own-comments list-unstyled">{items}</ul>')
+        if can_comment:
+            parts.append(
+                new_comment_form(context, memo, block.anchor, block.section, block.paragraphs, block.values)
+            )
+        parts.append("</section>")
+    # Escaped piece by piece: the participant's text in own_comment_html and paragraph_text_html, the draft's in
+    # section_head_html and paragraph_html, the forms by their template.
     return mark_safe("".join(parts))  # noqa: S308  # nosec B308 B703
+
+
+@register.simple_tag(takes_context=True)
+def whole_resource_form(context: template.Context, layout: Layout, values: dict) -> SafeString:
+    memo = layout.memo.setdefault(get_language(), {})
+    # Rendered by its template (autoescaped), with tokens filled in escaped.
+    return mark_safe(new_comment_form(context, memo, "whole-resource", None, None, values))  # noqa: S308  # nosec B308 B703
+
+
+@register.simple_tag
+def resource_toc(blocks: list[Section], layout: Layout) -> SafeString:
+    """The list of sections, kept per process and language."""
+    memo = layout.memo.setdefault(get_language(), {})
+    html = memo.get("toc")
+    if html is None:
+        html = memo["toc"] = "".join(
+            f'<li class="toc-level-{block.section.level}"><a href="#{block.anchor}">'
+            f"{escape(block.section.label)} {content_html(block.section, 'heading')}</a></li>"
+            for block in blocks
+        )
+    # The draft's headings escaped above.
+    return mark_safe(html)  # noqa: S308  # nosec B308 B703
 
 
 @register.simple_tag(takes_context=True)
@@ -305,7 +451,8 @@ def comment_autosave_attrs() -> SafeString:
     return mark_safe(autosave_attrs())  # noqa: S308  # nosec B308 B703
 
 
-@register.simple_tag
-def new_draft_key() -> str:
-    """A random key for one new-comment form: its autosave and its post then make one comment."""
-    return secrets.token_urlsafe(16)
+@register.simple_tag(takes_context=True)
+def new_draft_key(context: template.Context) -> str:
+    """A random key for one new-comment form: its autosave and its post then make one comment. A form kept per
+    process (new_comment_form) gets a stand-in, replaced by a new key on every page."""
+    return context.get("draft_key") or secrets.token_urlsafe(16)

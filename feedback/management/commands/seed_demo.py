@@ -26,6 +26,7 @@ from feedback.models import (
     Resource,
     Theme,
     touch_consultations,
+    touch_resource_consultations,
 )
 from feedback.organising import invitations
 
@@ -474,6 +475,7 @@ class Command(BaseCommand):
                 resource.save()
                 for position, heading in enumerate(headings, start=1):
                     resource.sections.filter(position=position).update(**{f"heading_{language}": heading})
+                touch_resource_consultations([resource.pk])
             for code, (name, description) in getattr(module, "THEMES", {}).items():
                 Theme.objects.filter(codebook__name=TOOLKIT_CODEBOOK, code=code).update(
                     **{f"name_{language}": name, f"description_{language}": description}
