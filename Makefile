@@ -48,12 +48,14 @@ serve: setup
 	# Workers, threads, timeouts and the token-free JSON access log: consultation/gunicorn.conf.py (GUNICORN_* env).
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c consultation/gunicorn.conf.py consultation.wsgi
 
-# Throughput of the question page and autosave as ratios of /healthz through gunicorn (wrk, PostgreSQL at
-# 127.0.0.1:5432, Redis at 127.0.0.1:6379); figures in docs/PERFORMANCE.md. The other benchmarks there:
+# Throughput of the question page, autosave, the meeting's poll and the resource page as ratios of /healthz
+# through gunicorn (wrk, PostgreSQL at 127.0.0.1:5432, Redis at 127.0.0.1:6379), then each target's p50 at one
+# connection; figures in docs/PERFORMANCE.md. The other benchmarks there:
 # bench/export.py, bench/export_memory.py, bench/admin_queue.py (run by hand, they take minutes).
 # Benchmarks and drills (not tests): they report ratios and invariants, and need PostgreSQL and Redis.
 bench: setup wrk
-	$(BIN)/python bench/http_load.py $(BENCH_ARGS)
+	$(BIN)/python bench/http_load.py --one-connection $(BENCH_ARGS)
+	$(BIN)/python bench/resource_page.py
 	$(BIN)/python bench/concurrency.py
 	$(BIN)/python bench/db_outage.py
 	$(BIN)/python bench/backup_drill.py

@@ -1,17 +1,22 @@
-"""Requests per second of a participant's question page and of autosave, as ratios of GET /healthz, through
-gunicorn with production settings (consultation/gunicorn.conf.py), measured with wrk on 127.0.0.1.
+"""Requests per second of a participant's question page, of autosave and of the live meeting's poll, as ratios
+of GET /healthz, through gunicorn with production settings (consultation/gunicorn.conf.py), measured with wrk on
+127.0.0.1.
 
 Usage: .venv/bin/python bench/http_load.py [--rounds 3] [--duration 10] [--connections 32] [--sqlite] [--compare]
+                                           [--one-connection]
 Creates a throw-away PostgreSQL database (BENCH_ADMIN_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/postgres, is used to CREATE and DROP it) or, with --sqlite, a file in a
 temporary folder; migrates it, collects static files into a temporary STATIC_ROOT and seeds one open
 consultation with 5 questions and --participants participants (each with a response and 5 answers). Starts
 gunicorn on a free loopback port, binds a session for a few participants through the real invitation POST
 (GET /i/<token>/ for the CSRF token, then POST), and per round runs wrk (--latency) against /healthz, the
-question page (GET with the session cookie) and the autosave POST (form data with the CSRF token, cycling
-participants and values). Prints the median requests/s and p99 of the rounds and each page's ratio to /healthz
-(targets: question page >= 0.30x with p99 <= 100 ms, autosave >= 0.30x). --compare repeats that for sync and
-gthread workers of several sizes.
+question page (GET with the session cookie), the autosave POST (form data with the CSRF token, cycling
+participants and values) and the meeting's poll (GET now.json with the ETag of what is shown: 304, as nearly
+every poll is; the seed starts a meeting). Prints the median requests/s, p50 and p99 of the rounds and each
+target's ratio to /healthz (issue 17's targets: question page and autosave >= 0.20x with p99 <= 100 ms at 32
+connections, the poll >= 0.6x). --one-connection then runs each target once at one connection and prints its
+p50 (target: <= 2 ms for the question page and autosave). --compare repeats the rounds for sync and gthread
+workers of several sizes. The resource page has its own script, bench/resource_page.py.
 
 The server runs with DEBUG=0 and a random SECRET_KEY like production, except that the HTTPS-only controls are
 off (SECURE_SSL_REDIRECT=0, SECURE_COOKIES=0, no HSTS): wrk speaks plain HTTP on loopback, and secure cookies
@@ -85,6 +90,14 @@ responses = Response.objects.bulk_create([Response(participant=p) for p in peopl
 Answer.objects.bulk_create(
     [Answer(response=r, question=q, text="An earlier answer of typical length. " * 8)
      for r in responses for q in questions], batch_size=2000)
+# The meeting under way (a rehearsal started from the console), for the participants' poll.
+from django.contrib.auth.models import User
+from feedback.meeting import services as meeting
+from feedback.models import AgendaItem
+for position in range(1, 6):
+    AgendaItem.objects.create(consultation=consultation, position=position, title=f"Item {position}",
+                              planned_minutes=10, question=questions[position - 1])
+meeting.start(consultation=consultation, by=User.objects.create_user("bench-moderator", is_staff=True))
 print(json.dumps(tokens[:sessions]))
 """).substitute(slug=SLUG)
 
@@ -94,6 +107,17 @@ local i = 0
 request = function()
   i = i + 1
   return wrk.format("GET", "$path", {["Cookie"] = cookies[i % #cookies + 1]})
+end
+""")
+
+# The meeting's poll as a following page sends it: with the ETag of what it shows, answered 304 while nothing
+# changes (as nearly every poll is).
+POLL_LUA = Template("""
+local cookies = {$cookies}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", "$path", {["Cookie"] = cookies[i % #cookies + 1], ["If-None-Match"] = '$etag'})
 end
 """)
 
@@ -167,6 +191,16 @@ def bind_session(base: str, token: str) -> tuple[str, str]:
     return cookie, page_token
 
 
+def poll_etag(url: str, cookie: str) -> str:
+    """The ETag of what the meeting page shows now (the poll answers 200 with it once, then 304)."""
+    request = urllib.request.Request(url, headers={"Cookie": cookie})  # noqa: S310  # nosec B310  # loopback
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310  # nosec B310
+        etag = answer.headers["ETag"]
+    if not etag:
+        raise RuntimeError("the meeting poll sent no ETag")
+    return etag
+
+
 def wrk(url: str, script: str | None, args: argparse.Namespace, tmp: Path) -> dict[str, float]:
     command = [WRK, f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency"]
     if script:
@@ -228,6 +262,8 @@ def measure(name: str, env: dict[str, str], tokens: list[str], args: argparse.Na
         sessions = [bind_session(base, token) for token in tokens]
         cookies = ", ".join(json.dumps(cookie) for cookie, _ in sessions)
         csrf = ", ".join(json.dumps(token) for _, token in sessions)
+        poll = f"/c/{SLUG}/meeting/now.json"
+        etag = poll_etag(f"{base}{poll}", sessions[0][0])
         targets = {
             "healthz": (f"{base}/healthz", None),
             "question page": (f"{base}/c/{SLUG}/questions/", GET_LUA.substitute(cookies=cookies, path=f"/c/{SLUG}/questions/")),
@@ -235,6 +271,7 @@ def measure(name: str, env: dict[str, str], tokens: list[str], args: argparse.Na
                 f"{base}/c/{SLUG}/autosave/",
                 POST_LUA.substitute(cookies=cookies, tokens=csrf, path=f"/c/{SLUG}/autosave/"),
             ),
+            "meeting poll": (f"{base}{poll}", POLL_LUA.substitute(cookies=cookies, path=poll, etag=etag)),
         }  # fmt: skip
         rounds: dict[str, list[dict]] = {label: [] for label in targets}
         for number in range(1, args.rounds + 1):
@@ -247,6 +284,13 @@ def measure(name: str, env: dict[str, str], tokens: list[str], args: argparse.Na
                     f"p50 {result['p50']:6.1f} ms  p99 {result['p99']:6.1f} ms{flag}",
                     flush=True,
                 )
+        if args.one_connection:
+            # One request at a time: the page's own latency, with no queue in front of it.
+            single = argparse.Namespace(**{**vars(args), "connections": 1, "threads": 1})
+            for label, (url, script) in targets.items():
+                result = wrk(url, script, single, tmp)
+                rounds.setdefault("one connection", {})[label] = result
+                print(f"  [{name}] 1 connection {label:<14} p50 {result['p50']:6.2f} ms", flush=True)
     finally:
         stop_server(server)
     log = (tmp / "access.log").read_text()
@@ -257,15 +301,19 @@ def measure(name: str, env: dict[str, str], tokens: list[str], args: argparse.Na
 
 
 def summary(name: str, rounds: dict) -> None:
+    single = rounds.get("one connection", {})
+    rounds = {label: results for label, results in rounds.items() if label != "one connection"}
     base = statistics.median(r["rps"] for r in rounds["healthz"])
     print(f"\n{name}: median of {len(rounds['healthz'])} rounds")
-    print(f"{'target':<16} {'req/s':>8} {'x healthz':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    header = f"{'target':<16} {'req/s':>8} {'x healthz':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
+    print(header + (f" {'p50 @1 conn':>12}" if single else ""))
     for label, results in rounds.items():
         rps = statistics.median(r["rps"] for r in results)
         p50 = statistics.median(r["p50"] for r in results)
         p99 = statistics.median(r["p99"] for r in results)
         non2xx = sum(r["non2xx"] for r in results)
-        print(f"{label:<16} {rps:>8.0f} {rps / base:>10.2f} {p50:>8.1f} {p99:>8.1f} {non2xx:>8}")
+        alone = f" {single[label]['p50']:>12.2f}" if label in single else ""
+        print(f"{label:<16} {rps:>8.0f} {rps / base:>10.2f} {p50:>8.1f} {p99:>8.1f} {non2xx:>8}{alone}")
     print(flush=True)
 
 
@@ -279,6 +327,9 @@ def main() -> None:
     parser.add_argument("--sqlite", action="store_true", help="SQLite in a temporary folder, not PostgreSQL")
     parser.add_argument("--no-redis", action="store_true", help="per-process memory cache for rate limits")
     parser.add_argument("--compare", action="store_true", help="sync x3/x5 and gthread 2x4/2x8 in turn")
+    parser.add_argument(
+        "--one-connection", action="store_true", help="then each target once at 1 connection (its p50 alone)"
+    )
     args = parser.parse_args()
 
     admin_url = os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -317,7 +368,11 @@ def main() -> None:
             if args.compare:
                 print("Summary (median req/s; ratio to healthz; question page p99)")
                 for name, rounds in results.items():
-                    med = {label: statistics.median(r["rps"] for r in rs) for label, rs in rounds.items()}
+                    med = {
+                        label: statistics.median(r["rps"] for r in rs)
+                        for label, rs in rounds.items()
+                        if label != "one connection"
+                    }
                     p99 = statistics.median(r["p99"] for r in rounds["question page"])
                     print(
                         f"  {name:<12} healthz {med['healthz']:>6.0f}  questions {med['question page']:>5.0f} "
