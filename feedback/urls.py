@@ -8,13 +8,17 @@ from feedback.participation import responses, sheet, views
 app_name = "feedback"
 
 urlpatterns = [
+    # What a participant's open page asks many times a minute first: URLs are resolved by trying each pattern in
+    # turn, and the meeting's poll came after forty others.
+    path("c/<slug:slug>/meeting/now.json", meeting.meeting_now, name="meeting-now"),
+    path("c/<slug:slug>/autosave/", views.autosave, name="autosave"),
+    path("c/<slug:slug>/meeting/autosave/", meeting.live_autosave, name="meeting-autosave"),
     path("", views.home, name="home"),
     path("i/<str:token>/", views.invite, name="invite"),
     path("c/<slug:slug>/", views.consultation_home, name="consultation"),
     path("c/<slug:slug>/profile/", views.profile, name="profile"),
     path("c/<slug:slug>/profile/autosave/", views.profile_autosave, name="profile-autosave"),
     path("c/<slug:slug>/questions/", views.questions, name="questions"),
-    path("c/<slug:slug>/autosave/", views.autosave, name="autosave"),
     path("c/<slug:slug>/resources/<int:resource_id>/", views.resource_detail, name="resource"),
     path("c/<slug:slug>/resources/<int:resource_id>/comment/", views.comment, name="comment"),
     path(
@@ -86,8 +90,6 @@ urlpatterns = [
     path("analysis/<slug:slug>/search/", analysis.analysis_search, name="analysis-search"),
     # The meeting: the participants' page, its poll, calendar and live points; the console, notes and record.
     path("c/<slug:slug>/meeting/", meeting.meeting, name="meeting"),
-    path("c/<slug:slug>/meeting/now.json", meeting.meeting_now, name="meeting-now"),
-    path("c/<slug:slug>/meeting/autosave/", meeting.live_autosave, name="meeting-autosave"),
     path("c/<slug:slug>/meeting.ics", meeting.meeting_ics, name="meeting-ics"),
     path("meeting/<slug:slug>/console/", meeting_console.console, name="meeting-console"),
     path("meeting/<slug:slug>/console/start/", meeting_console.meeting_start, name="meeting-start"),

@@ -175,10 +175,16 @@ def rita(db) -> User:
 
 @pytest.fixture(autouse=True)
 def fresh_rate_limits() -> None:
-    """Every test starts with no request counted against the rate limits (the cache is the memory one)."""
+    """Every test starts with no request counted against the rate limits (the cache is the memory one), and
+    with no poll's checks remembered in this process."""
     from django.core.cache import cache
 
+    from feedback.meeting.services import recent_now
+    from feedback.meeting.views import flags
+
     cache.clear()
+    flags.clear()
+    recent_now.clear()
 
 
 @pytest.fixture(autouse=True)

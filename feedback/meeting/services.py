@@ -37,12 +37,23 @@ def now_cache_key(slug: str, language: str) -> str:
     return f"meeting:now:{slug}:{language}"
 
 
+# The poll's answers this process read from the cache in the last moments (live.now_payload), by cache key.
+recent_now: dict[str, tuple[float, tuple[str, bytes]]] = {}
+
+
 def forget_now(consultation: Consultation) -> None:
-    """Drop the poll's cached answers for every language."""
+    """Drop the poll's cached answers for every language (other processes drop their recent copies within
+    live.RECENT_SECONDS)."""
     keys = [now_cache_key(consultation.slug, code) for code, _name in settings.LANGUAGES]
+
+    def drop() -> None:
+        cache.delete_many(keys)
+        for key in keys:
+            recent_now.pop(key, None)
+
     # Now, and again after the commit: a poll between the two may have cached the state before this change.
-    cache.delete_many(keys)
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    drop()
+    transaction.on_commit(drop)
 
 
 def state_of(consultation: Consultation, *, lock: bool = False) -> MeetingState:

@@ -3,8 +3,8 @@ moderator (polled), and live points saved as they are typed."""
 
 import json
 import re
+import time
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import render
@@ -67,37 +67,64 @@ def meeting(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "feedback/meeting.html", context)
 
 
+class Flags:
+    """What a poll has already checked for a participant (may they poll, is their attendance recorded), kept in
+    this process until it expires. Not in the shared cache: each was a Redis round trip on every poll, half of the
+    poll's cost, and each process checking once for itself is as right (a revoked participant still stops within
+    POLL_CHECK_SECONDS; recording attendance twice records it once)."""
+
+    LIMIT = 100_000  # past it (some thousands of participants polling), start again rather than grow
+
+    def __init__(self) -> None:
+        self._until: dict[tuple, float] = {}
+
+    def __contains__(self, key: tuple) -> bool:
+        until = self._until.get(key)
+        return until is not None and until > time.monotonic()
+
+    def set(self, key: tuple, seconds: float) -> None:
+        if len(self._until) >= self.LIMIT:
+            self._until.clear()
+        self._until[key] = time.monotonic() + seconds
+
+    def clear(self) -> None:
+        self._until.clear()
+
+
+flags = Flags()
+
+
 def _may_poll(request: HttpRequest, slug: str) -> bool:
     """Whether this browser speaks for a participant of `slug`: from the session, with the database asked at
-    most once a minute per participant (a revoked participant stops within that minute)."""
+    most once a minute per participant and process (a revoked participant stops within that minute)."""
     participant_id = session.bound_participant_id(request, slug)
     if participant_id is None:
         return False
-    key = f"meeting:may-poll:{slug}:{participant_id}"
-    if cache.get(key):
+    key = ("may-poll", slug, participant_id)
+    if key in flags:
         return True
     participant_for(request, slug)  # 404 when no longer valid
-    cache.set(key, True, POLL_CHECK_SECONDS)
+    flags.set(key, POLL_CHECK_SECONDS)
     return True
 
 
 def _note_attendance(request: HttpRequest, slug: str, body: bytes) -> None:
     """Record the polling participant as present, as opening the page does: once per participant and meeting
-    (or rehearsal), remembered in the cache, so later polls cost no query. Outside the meeting the check
-    against its planned window runs at most once a minute per participant."""
+    (or rehearsal) in each process, so later polls cost no query. Outside the meeting the check against its
+    planned window runs at most once a minute per participant and process."""
     participant_id = session.bound_participant_id(request, slug)
     now = json.loads(body)
     running = now["state"] == "live"
-    done_key = f"meeting:attended:{slug}:{participant_id}:{int(running and now['rehearsal'])}"
-    quiet_key = f"meeting:not-attending:{slug}:{participant_id}"
-    if cache.get(done_key) or (not running and cache.get(quiet_key)):
+    done_key = ("attended", slug, participant_id, running and now["rehearsal"])
+    quiet_key = ("not-attending", slug, participant_id)
+    if done_key in flags or (not running and quiet_key in flags):
         return
     participant = participant_for(request, slug)
     state = MeetingState.objects.filter(consultation=participant.consultation).first()
     if services.record_attendance(participant=participant, state=state) is None:
-        cache.set(quiet_key, True, POLL_CHECK_SECONDS)
+        flags.set(quiet_key, POLL_CHECK_SECONDS)
     else:
-        cache.set(done_key, True, ATTENDED_SECONDS)
+        flags.set(done_key, ATTENDED_SECONDS)
 
 
 @never_cache
