@@ -5,7 +5,10 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db import router
+
 from feedback.models import Comment, ResourceParagraph, ResourceSection, ResourceVersion
+from feedback.participation.rows import Columns
 
 # What the resource page reads of a comment.
 COMMENT_FIELDS = (
@@ -51,15 +54,18 @@ class OwnComment:
         return self.id
 
 
+COMMENT_COLUMNS = Columns(Comment, "c", COMMENT_FIELDS)
+TEXT = COMMENT_FIELDS.index("text")
+
+
 def own_comments(response: object, resource: object) -> list[OwnComment]:
-    """The participant's comments on the resource with some text in them, oldest first."""
-    rows = (
-        Comment.objects.filter(response=response, resource=resource)
-        .non_empty()
-        .order_by("id")
-        .values_list(*COMMENT_FIELDS)
+    """The participant's comments on the resource with some text in them (as Comment.is_empty: a deleted one
+    keeps its row with no text), oldest first. A SELECT written once (participation/rows.py): the ORM compiled
+    this query anew on every page, for about a third of its cost."""
+    rows = COMMENT_COLUMNS.values_where(
+        router.db_for_read(Comment), "id", response=response.pk, resource=resource.pk
     )
-    return [OwnComment(*row) for row in rows]
+    return [OwnComment(*row) for row in rows if row[TEXT].strip()]
 
 
 @dataclass

@@ -74,6 +74,35 @@ class Columns:
             values[position] = value
         return self.model.from_db(using, self.attnames, values)
 
+    def values_where(self, using: str, order_by: str, **equal: Any) -> list[list[Any]]:
+        """The columns' values (converted as the ORM converts them) of the rows whose fields equal these values,
+        ordered by the field `order_by`: for pages that need the values, not model instances."""
+        names = tuple(equal)
+        sql = self._where_sql.get((using, (*names, "order by", order_by)))
+        if sql is None:
+            conditions = " AND ".join(f"{self.column(name, using)} = %s" for name in names)
+            # Names from the model, quoted; the values are parameters.
+            sql = (
+                f"SELECT {self.sql(using)} FROM {self.table(using)} WHERE {conditions} "  # noqa: S608  # nosec B608
+                f"ORDER BY {self.column(order_by, using)}"
+            )
+            self._where_sql[(using, (*names, "order by", order_by))] = sql
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, list(equal.values()))
+            rows = cursor.fetchall()
+        converters = self.converters(using)
+        found = []
+        for row in rows:
+            values = list(row)
+            for position, chain, expression in converters:
+                value = values[position]
+                for converter in chain:
+                    value = converter(value, expression, connection)
+                values[position] = value
+            found.append(values)
+        return found
+
     def where(self, using: str, **equal: Any) -> list[Model]:
         """The instances of the rows whose fields equal these values (no ordering)."""
         names = tuple(equal)
