@@ -63,8 +63,8 @@ class Columns:
             self._converters[using] = found
         return found
 
-    def build(self, values: Sequence[Any], using: str) -> Model:
-        """The instance of these columns' values, as the ORM builds it (Model.from_db)."""
+    def convert(self, values: Sequence[Any], using: str) -> list[Any]:
+        """A row's values as the ORM converts them (the backend's converters, then the field's)."""
         values = list(values)
         connection = connections[using]
         for position, chain, expression in self.converters(using):
@@ -72,7 +72,11 @@ class Columns:
             for converter in chain:
                 value = converter(value, expression, connection)
             values[position] = value
-        return self.model.from_db(using, self.attnames, values)
+        return values
+
+    def build(self, values: Sequence[Any], using: str) -> Model:
+        """The instance of these columns' values, as the ORM builds it (Model.from_db)."""
+        return self.model.from_db(using, self.attnames, self.convert(values, using))
 
     def values_where(self, using: str, order_by: str, **equal: Any) -> list[list[Any]]:
         """The columns' values (converted as the ORM converts them) of the rows whose fields equal these values,
@@ -87,21 +91,9 @@ class Columns:
                 f"ORDER BY {self.column(order_by, using)}"
             )
             self._where_sql[(using, (*names, "order by", order_by))] = sql
-        connection = connections[using]
-        with connection.cursor() as cursor:
+        with connections[using].cursor() as cursor:
             cursor.execute(sql, list(equal.values()))
-            rows = cursor.fetchall()
-        converters = self.converters(using)
-        found = []
-        for row in rows:
-            values = list(row)
-            for position, chain, expression in converters:
-                value = values[position]
-                for converter in chain:
-                    value = converter(value, expression, connection)
-                values[position] = value
-            found.append(values)
-        return found
+            return [self.convert(row, using) for row in cursor.fetchall()]
 
     def where(self, using: str, **equal: Any) -> list[Model]:
         """The instances of the rows whose fields equal these values (no ordering)."""
