@@ -219,7 +219,7 @@ class Walk:
 
     def choose_language(self, client: Client, language: str) -> None:
         """The language switcher's choice, made through its view by the test client (which keeps it for a
-        participant); the browser gets the same cookie. Clicking the switcher cost a page load each time."""
+        participant); the browser gets the same cookie. Clicking the switcher in the browser loaded a page each time."""
         self.finish()
         began = time.monotonic()
         client.post(reverse("set_language"), {"language": language, "next": "/"})
@@ -239,14 +239,12 @@ class Walk:
         )
         self.seconds["language"] += time.monotonic() - began
 
-    def finish(self) -> Page:
-        """Wait for every check under way: before the database, the language or the person changes. Returns an
-        idle page of the browser."""
+    def finish(self) -> None:
+        """Wait for every check under way: before the database, the language or the person changes."""
         began = time.monotonic()
         while self.running:
             self.collect(next(iter(self.running)))
         self.seconds["browser"] += time.monotonic() - began
-        return self.pages[0]
 
 
 def participant_urls(world: dict) -> list[str]:
