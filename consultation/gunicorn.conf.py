@@ -11,11 +11,13 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # gthread: a thread pool per worker. On 2 cores, 2 workers x 8 threads served the question page about twice as
 # fast as 3 or 5 sync workers, and autosave faster too (docs/PERFORMANCE.md, bench/http_load.py --compare);
 # unlike sync workers they keep HTTP keep-alive connections, and the worker keeps beating the arbiter's heartbeat
-# while a thread streams a long export, so `timeout` never kills an export in progress. Each thread holds its
-# own persistent database connection (CONN_MAX_AGE): workers x threads connections per instance.
+# while a thread streams a long export, so `timeout` never kills an export in progress. 4 threads rather than 8:
+# the resource page (a draft of 200 paragraphs) served 230-250 pages a second with 2 or 4 threads and 107-116
+# with 8, its threads taking turns at the GIL; the other pages were as fast or faster with 4. Each thread holds
+# its own persistent database connection (CONN_MAX_AGE): workers x threads connections per instance.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 
 # A worker silent for `timeout` seconds is killed and restarted. gthread workers keep beating while a thread
 # streams, but a sync worker (GUNICORN_WORKER_CLASS=sync) does not, so the limit stays far above the longest
