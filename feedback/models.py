@@ -1706,7 +1706,7 @@ def touch_consultations(consultation_ids: Iterable[int | None]) -> None:
     with QuerySet.update() or bulk_create(), which send no signal, calls it itself."""
     ids = {pk for pk in consultation_ids if pk is not None}
     if ids:
-        Consultation.objects.filter(pk__in=ids).update(content_version=F("content_version") + 1)
+        _raise_content_version(pk__in=ids)
 
 
 def touch_resource_consultations(resource_ids: Iterable[int | None]) -> None:
@@ -1714,9 +1714,11 @@ def touch_resource_consultations(resource_ids: Iterable[int | None]) -> None:
     and paragraphs), which the resource page keeps per process (participation/document.py), has changed."""
     ids = {pk for pk in resource_ids if pk is not None}
     if ids:
-        Consultation.objects.filter(resource_links__resource_id__in=ids).update(
-            content_version=F("content_version") + 1
-        )
+        _raise_content_version(resource_links__resource_id__in=ids)
+
+
+def _raise_content_version(**consultations: object) -> None:
+    Consultation.objects.filter(**consultations).update(content_version=F("content_version") + 1)
 
 
 def _touch_its_consultation(sender: type[models.Model], instance: models.Model, **kwargs: object) -> None:
@@ -1730,9 +1732,7 @@ def _touch_its_resource(sender: type[models.Model], instance: models.Model, **kw
         touch_resource_consultations([instance.resource_id])
     else:
         # One query, without reading the paragraph's section first.
-        Consultation.objects.filter(resource_links__resource__sections=instance.section_id).update(
-            content_version=F("content_version") + 1
-        )
+        _raise_content_version(resource_links__resource__sections=instance.section_id)
 
 
 for _model in (Question, ConsultationResource):

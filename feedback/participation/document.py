@@ -73,7 +73,7 @@ class Segment:
     """A run of a paragraph's text; `comment` is the first of the participant's comments quoting it, if any."""
 
     text: str
-    comment: Comment | None = None
+    comment: OwnComment | None = None
     # The first run of that comment's passage: the mark that comment links back to.
     is_start: bool = False
     # The last run: where the link to the comment follows the mark.
@@ -84,14 +84,14 @@ class Segment:
 class Paragraph:
     paragraph: ResourceParagraph
     segments: list[Segment]
-    comments: list[Comment] = field(default_factory=list)
+    comments: list[OwnComment] = field(default_factory=list)
 
 
 @dataclass
 class Section:
     section: ResourceSection
     paragraphs: list[Paragraph]
-    comments: list[Comment] = field(default_factory=list)
+    comments: list[OwnComment] = field(default_factory=list)
     # What its new-comment form shows (the view's: defaults, or what was typed in a refused one).
     values: dict[str, object] = field(default_factory=dict)
 
@@ -100,7 +100,7 @@ class Section:
         return f"section-{self.section.position}"
 
 
-def marked_segments(text: str, comments: list[Comment]) -> list[Segment]:
+def marked_segments(text: str, comments: list[OwnComment]) -> list[Segment]:
     """The paragraph's text cut where the comments' passages begin and end. Runs quoted by several comments
     belong to the earliest one (passages may overlap); the text itself is never changed, so the runs joined
     are the paragraph's text again, and offsets a browser counts in it match the server's."""
@@ -194,13 +194,9 @@ def forget() -> None:
     _layouts.clear()
 
 
-def document(
-    version: ResourceVersion, comments: list[Comment], shape: Layout | None = None
-) -> tuple[list[Section], list[Comment]]:
-    """The version's sections with their paragraphs and the given comments placed on them, and the comments that
-    are on none of them: on the whole resource, or on another version. `shape` is the version's layout (read here
-    when not given: two queries)."""
-    shape = shape or read_layout(version)
+def document(shape: Layout, comments: list[OwnComment]) -> tuple[list[Section], list[OwnComment]]:
+    """The layout's sections with their paragraphs and the given comments placed on them, and the comments that
+    are on none of them: on the whole resource, or on another version."""
     sections = shape.sections
     on_paragraph: dict[int, list[Comment]] = defaultdict(list)
     on_section: dict[int, list[Comment]] = defaultdict(list)

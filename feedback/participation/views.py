@@ -315,7 +315,7 @@ def render_resource(
     layout = document.layout(
         version, consultation_id=consultation.pk, content_version=consultation.content_version
     )
-    blocks, elsewhere = document.document(version, comments, layout)
+    blocks, elsewhere = document.document(layout, comments)
     earlier = [c for c in elsewhere if c.version_id != version.pk]
     if earlier:
         # Comments on an earlier version name their places ("2.1 ¶3") from that version's text.

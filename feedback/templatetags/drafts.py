@@ -1,5 +1,5 @@
-"""`{% draft_section block %}` and friends: the resource page's numbered paragraphs, the participant's marked
-passages and own comments with their edit and delete forms, and the fields of a comment form.
+"""`{% resource_document blocks layout %}` and friends: the resource page's numbered paragraphs, the participant's
+marked passages and own comments with their edit and delete forms, and the fields of a comment form.
 
 Written out in Python rather than as included templates: a draft of 200 paragraphs with 50 comments took
 Django's template engine some 40,000 calls (docs/PERFORMANCE.md). Every piece of text is escaped here as the
@@ -54,8 +54,9 @@ def autosave_attrs() -> str:
 @functools.cache
 def labels(language: str | None) -> dict:
     """The form's words in a language, escaped, translated once per process rather than once per form."""
+    kinds = [(value, escape(str(label))) for value, label in Comment.Kind.choices]
     return {
-        "kinds": [(value, escape(str(label))) for value, label in Comment.Kind.choices],
+        "kinds": kinds,
         "kind": escape(_("Type of comment")),
         "text": escape(_("Your comment")),
         "text-help": escape(_("Up to 5,000 characters. Only you and the organisers can read it.")),
@@ -63,7 +64,7 @@ def labels(language: str | None) -> dict:
         "proposed-help": escape(
             _("The wording you would put instead of the passage, if you have one in mind.")
         ),
-        "kind-names": {value: escape(str(label)) for value, label in Comment.Kind.choices},
+        "kind-names": dict(kinds),
         # Not escaped: formatted first, then escaped with what they are formatted with.
         "whole": _("Whole resource"),
         "version": _("version %(number)s"),
@@ -277,15 +278,12 @@ def paragraph_html(block: Section, item: Paragraph) -> str:
     )
 
 
-def draft_paragraphs_html(context: template.Context, block: Section, memo: dict | None = None) -> str:
+def draft_paragraphs_html(context: template.Context, block: Section, memo: dict) -> str:
     """A section's numbered paragraphs, each with the participant's own comments on it. `memo` keeps the
     markup of the paragraphs nobody's comment marks (most of them), built once per process and language."""
     parts = []
     for item in block.paragraphs:
         if not item.comments:
-            if memo is None:
-                parts.append(paragraph_html(block, item) + "</div>")
-                continue
             html = memo.get(item.paragraph.pk)
             if html is None:
                 html = memo[item.paragraph.pk] = paragraph_html(block, item) + "</div>"
@@ -349,6 +347,11 @@ def new_comment_form(
     return fill_form(html, context)
 
 
+def memo_of(layout: Layout) -> dict:
+    """The markup kept with the layout for the active language."""
+    return layout.memo.setdefault(get_language(), {})
+
+
 def section_head_html(block: Section) -> str:
     section, anchor = block.section, block.anchor
     head = (
@@ -366,7 +369,7 @@ def resource_document(context: template.Context, blocks: list[Section], layout: 
     """The draft's sections: each with its numbered paragraphs, the participant's comments on them and on the
     section, and (while they may comment) a form for a new comment. What is the same for every participant is
     kept in the layout's memo per language; the participant's passages, comments and tokens are filled in."""
-    memo = layout.memo.setdefault(get_language(), {})
+    memo = memo_of(layout)
     can_comment = context.get("can_comment")
     parts = []
     for block in blocks:
@@ -392,15 +395,14 @@ def resource_document(context: template.Context, blocks: list[Section], layout: 
 
 @register.simple_tag(takes_context=True)
 def whole_resource_form(context: template.Context, layout: Layout, values: dict) -> SafeString:
-    memo = layout.memo.setdefault(get_language(), {})
     # Rendered by its template (autoescaped), with tokens filled in escaped.
-    return mark_safe(new_comment_form(context, memo, "whole-resource", None, None, values))  # noqa: S308  # nosec B308 B703
+    return mark_safe(new_comment_form(context, memo_of(layout), "whole-resource", None, None, values))  # noqa: S308  # nosec B308 B703
 
 
 @register.simple_tag
 def resource_toc(blocks: list[Section], layout: Layout) -> SafeString:
     """The list of sections, kept per process and language."""
-    memo = layout.memo.setdefault(get_language(), {})
+    memo = memo_of(layout)
     html = memo.get("toc")
     if html is None:
         html = memo["toc"] = "".join(
